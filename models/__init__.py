@@ -1,0 +1,1 @@
+"""Example models and data sets built on symgraph."""

@@ -1,0 +1,4 @@
+"""Theano's module name for ``RandomStreams``."""
+from .random import RandomStreams
+
+__all__ = ["RandomStreams"]

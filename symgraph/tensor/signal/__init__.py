@@ -1,0 +1,2 @@
+"""Signal processing ops: ``signal.pool.pool_2d``."""
+from . import pool
