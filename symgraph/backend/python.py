@@ -50,6 +50,20 @@ class PythonLinker:
         return [o.data if isinstance(o, Constant) else storage[o] for o in self.fgraph.outputs]
 
 
+    # How a Function reads and stores shared values and returns outputs;
+    # a device backend overrides these to keep values on the device.
+    @staticmethod
+    def read_shared(var):
+        return var.get_value(borrow=True)
+
+    @staticmethod
+    def write_shared(var, value):
+        var.set_value(value, borrow=True)
+
+    @staticmethod
+    def to_host(value):
+        return value
+
     def after_node(self, node, outputs):
         """Hook run after each node (the NaN guard checks outputs here)."""
 

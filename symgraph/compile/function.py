@@ -194,14 +194,15 @@ class Function:
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
         values = self._arguments(args, kwargs)
-        values += [v.get_value(borrow=True) for v in self.shared_vars]
+        values += [self.linker.read_shared(v) for v in self.shared_vars]
         results = self.linker(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs:]
         held = values
         outputs = [_unaliased(o, held) for o in outputs]
         new_values = [_unaliased(v, held + new_values[:i]) for i, v in enumerate(new_values)]
+        outputs = [self.linker.to_host(o) for o in outputs]
         for var, value in zip(self.updated, new_values):  # nothing is stored before every value exists
-            var.set_value(value, borrow=True)
+            self.linker.write_shared(var, value)
         if self.profile is not None:
             self.profile.add_call(time.perf_counter() - start)
         if self.single:
