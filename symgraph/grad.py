@@ -52,7 +52,7 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
     its gradient is then zeros (``return_disconnected='zero'``) or None.
     Gradients have the dtype of their ``wrt``; integer inputs get zeros.
     """
-    from .tensor.basic import as_tensor, cast, ones_like, zeros_like
+    from .tensor.basic import as_tensor, cast, ones_like, specify_shape, zeros_like
     if disconnected_inputs not in ("raise", "warn", "ignore"):
         raise ValueError(f"disconnected_inputs must be 'raise', 'warn' or 'ignore', got {disconnected_inputs!r}")
     single = not isinstance(wrt, (list, tuple))
@@ -108,6 +108,8 @@ def grad(cost, wrt, consider_constant=None, disconnected_inputs="raise", known_g
             g = zeros_like(w, dtype=None if _is_float(w) else "floatX")
         elif g.dtype != w.dtype and _is_float(w):
             g = cast(g, w.dtype)
+        if any(s is not None and n is None for s, n in zip(w.type.shape, g.type.shape)):
+            g = specify_shape(g, w.type.shape)  # the wrt's static lengths (jacobian/hessian need them)
         results.append(g)
     return results[0] if single else results
 

@@ -29,15 +29,20 @@ def broadcast_static_shapes(op, shapes):
 class Elemwise(Op):
     """Applies ``scalar_op`` at every element. Inputs of lower rank are
     padded on the left with broadcastable dimensions, as in Theano; a
-    dimension broadcasts only where its static length is 1."""
+    dimension broadcasts only where its static length is 1.
 
-    __props__ = ("scalar_op",)
+    ``inplace``: (output index, input index) pairs; that output is written
+    into that input's buffer (set by the inplace rewrite only)."""
 
-    def __init__(self, scalar_op: ScalarOp):
+    __props__ = ("scalar_op", "inplace")
+
+    def __init__(self, scalar_op: ScalarOp, inplace=()):
         self.scalar_op = scalar_op
+        self.inplace = tuple((int(o), int(i)) for o, i in inplace)
 
     def __str__(self):
-        return f"Elemwise{{{self.scalar_op.name}}}"
+        pairs = "".join(f"[out{o}->in{i}]" for o, i in self.inplace)
+        return f"Elemwise{{{self.scalar_op.name}}}{pairs}"
 
     def make_node(self, *inputs):
         from .basic import as_tensor
@@ -48,17 +53,24 @@ class Elemwise(Op):
         inputs = [x if x.ndim == ndim else x.dimshuffle(["x"] * (ndim - x.ndim) + list(range(x.ndim)))
                   for x in inputs]
         shape = broadcast_static_shapes(self, [x.type.shape for x in inputs])
-        dtypes = self.scalar_op.output_dtypes([x.dtype for x in inputs])
+        try:
+            dtypes = self.scalar_op.output_dtypes([x.dtype for x in inputs])
+        except TypeError as exc:
+            raise self.type_error(str(exc)) from None
         return Apply(self, inputs, [TensorType(dtype, shape) for dtype in dtypes])
 
     def perform(self, node, inputs):
         check_runtime_broadcast(node, [x.shape for x in inputs])
         with np.errstate(all="ignore"):
-            out = self.scalar_op.impl(*inputs)
+            out = self.scalar_op.compute(inputs, node.outputs[0].dtype)
         outs = out if self.scalar_op.nout > 1 else [out]
         shape = np.broadcast_shapes(*[x.shape for x in inputs])
-        return [np.array(np.broadcast_to(np.asarray(o, dtype=v.dtype), shape)) if np.shape(o) != shape
+        outs = [np.array(np.broadcast_to(np.asarray(o, dtype=v.dtype), shape)) if np.shape(o) != shape
                 else np.asarray(o, dtype=v.dtype) for o, v in zip(outs, node.outputs)]
+        for o, i in self.inplace:
+            np.copyto(inputs[i], outs[o])
+            outs[o] = inputs[i]
+        return outs
 
     def pullback(self, node, inputs, outputs, output_grads):
         grads = self.scalar_op.grad(inputs, outputs[0], output_grads[0])

@@ -79,8 +79,14 @@ class Reduce(Op):
         if self.kind in ("max", "min"):
             return [cast(switch(eq(x, out.dimshuffle(pattern)), gz_b, 0), x.dtype)]
         if self.kind == "prod":
-            # d prod / d x_i = prod / x_i (undefined where x_i == 0)
-            return [cast(gz_b * out.dimshuffle(pattern) / x, x.dtype)]
+            # d prod / d x_i is the product of the others: prod / x_i where x_i != 0; at a
+            # zero, the product of the non-zeros if it is its group's only zero, else 0
+            zero = eq(x, 0)
+            safe = switch(zero, 1, x)
+            nonzero_prod = Reduce("prod", self.axes)(safe).dimshuffle(pattern)
+            single_zero = eq(Reduce("sum", self.axes)(zero).dimshuffle(pattern), 1)
+            others = switch(zero, switch(single_zero, nonzero_prod, 0), out.dimshuffle(pattern) / safe)
+            return [cast(gz_b * others, x.dtype)]
         return [None]
 
     def infer_shape(self, node, input_shapes):
@@ -90,7 +96,7 @@ class Reduce(Op):
 def _reduce(kind, x, axis, keepdims, dtype=None):
     x = as_tensor(x)
     axes = normalize_axes(axis, x.ndim, kind)
-    out = Reduce(kind, axes, dtype)(x) if axes or dtype else x
+    out = Reduce(kind, axes, dtype)(x) if axes or dtype or _accumulator_dtype(kind, x.dtype) != x.dtype else x
     return _keepdims(out, x.ndim, axes) if keepdims else out
 
 

@@ -28,7 +28,7 @@ class ScalarOp:
 
     ``impl`` takes and returns NumPy arrays; ``grad(inputs, output, gz)``
     returns one tensor expression (or None for zero) per input; ``dtype_rule``
-    is 'upcast', 'float', 'bool', 'switch' or 'second'.
+    is 'upcast', 'float', 'bool', 'bitwise' (ints/bools only), 'switch' or 'second'.
     """
 
     def __init__(self, name, nin, impl, grad, dtype_rule="upcast", commutative=False):
@@ -53,10 +53,21 @@ class ScalarOp:
             return upcast(*dtypes[1:])
         if rule == "second":
             return dtypes[1]
+        if rule == "bitwise":
+            if any(np.dtype(d).kind not in "biu" for d in dtypes):
+                raise TypeError(f"{self.name} is bitwise: it takes int or bool inputs, got {list(dtypes)}")
+            return upcast(*dtypes)
         raise ValueError(rule)
 
     def input_check(self, nin):
         return self.nin is None or nin == self.nin
+
+    def compute(self, inputs, out_dtype):
+        """``impl`` on NumPy ``inputs``; ops of the 'float' rule first convert
+        non-float inputs to ``out_dtype`` (NumPy would compute int8 in float16)."""
+        if self.dtype_rule == "float":
+            inputs = [x if x.dtype.kind == "f" else x.astype(out_dtype) for x in inputs]
+        return self.impl(*inputs)
 
     def _key(self):
         return (self.name,)
@@ -189,10 +200,11 @@ def _make_table():
         ScalarOp("le", 2, np.less_equal, _zero_grads, "bool"),
         ScalarOp("gt", 2, np.greater, _zero_grads, "bool"),
         ScalarOp("ge", 2, np.greater_equal, _zero_grads, "bool"),
-        ScalarOp("and_", 2, np.logical_and, _zero_grads, "bool", commutative=True),
-        ScalarOp("or_", 2, np.logical_or, _zero_grads, "bool", commutative=True),
-        ScalarOp("xor", 2, np.logical_xor, _zero_grads, "bool", commutative=True),
-        ScalarOp("invert", 1, np.logical_not, _zero_grads, "bool"),
+        # bitwise on ints, logical on bools (NumPy's & | ^ ~, Theano's and_ or_ xor invert)
+        ScalarOp("and_", 2, np.bitwise_and, _zero_grads, "bitwise", commutative=True),
+        ScalarOp("or_", 2, np.bitwise_or, _zero_grads, "bitwise", commutative=True),
+        ScalarOp("xor", 2, np.bitwise_xor, _zero_grads, "bitwise", commutative=True),
+        ScalarOp("invert", 1, np.invert, _zero_grads, "bitwise"),
         ScalarOp("isnan", 1, np.isnan, _zero_grads, "bool"),
         ScalarOp("isinf", 1, np.isinf, _zero_grads, "bool"),
     ]
@@ -237,7 +249,7 @@ class Composite(ScalarOp):
     def _impl(self, *inputs):
         values = list(inputs)
         for op, args, dtype in self.nodes:
-            values.append(np.asarray(op.impl(*[values[a] for a in args]), dtype=dtype))
+            values.append(np.asarray(op.compute([np.asarray(values[a]) for a in args], dtype), dtype=dtype))
         results = [values[i] for i in self.outputs]
         return results if self.nout > 1 else results[0]
 

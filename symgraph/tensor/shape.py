@@ -122,7 +122,7 @@ class Reshape(Op):
 
     def pullback(self, node, inputs, outputs, output_grads):
         x = inputs[0]
-        return [reshape(output_grads[0], shape(x), ndim=x.ndim), None]
+        return [reshape(output_grads[0], shape_of(x), ndim=x.ndim), None]  # static lengths kept
 
 
 def reshape(x, new_shape, ndim=None):
@@ -153,7 +153,8 @@ def flatten(x, ndim=1, outdim=None):
     if ndim == x.ndim:
         return x
     lead = shape_of(x)[: ndim - 1]
-    return reshape(x, lead + [-1])
+    tail = x.type.shape[ndim - 1:]
+    return reshape(x, lead + [int(np.prod(tail)) if None not in tail else -1])  # static when known
 
 
 def dimshuffle(x, pattern):
@@ -191,8 +192,11 @@ class Alloc(Op):
         return Apply(self, [value, *lengths], [TensorType(value.dtype, static)])
 
     def perform(self, node, inputs):
+        from .subtensor import check_value_broadcast
         value, *lengths = inputs
-        return [np.array(np.broadcast_to(value, tuple(int(n) for n in lengths)))]
+        shape = tuple(int(n) for n in lengths)
+        check_value_broadcast(self, node.inputs[0], value.shape, shape)
+        return [np.array(np.broadcast_to(value, shape))]
 
     def pullback(self, node, inputs, outputs, output_grads):
         value = inputs[0]

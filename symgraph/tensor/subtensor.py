@@ -131,6 +131,7 @@ class IncSubtensor(Op):
         out = x.copy()
         index = _python_index(self.template, idx)
         try:
+            check_value_broadcast(self, node.inputs[1], y.shape, np.shape(out[index]))
             if self.set_instead_of_inc:
                 out[index] = y
             else:
@@ -148,11 +149,23 @@ class IncSubtensor(Op):
         return [gx, gy] + [None] * len(idx)
 
 
+def check_value_broadcast(op, var, shape, target_shape):
+    """Raise if a value of ``shape`` would stretch, at run time, a length-1
+    dimension that ``var``'s type does not mark broadcastable (its gradient
+    would not be summed back), as elementwise ops do."""
+    for d, (n, m) in enumerate(zip(shape, target_shape[len(target_shape) - len(shape):])):
+        if n == 1 and m != 1 and not var.broadcastable[d]:
+            raise ExecutionError(
+                f"{op}: the value has length 1 at dimension {d} at run time but its type {var.type} does not "
+                f"mark that dimension broadcastable, while the target has length {m} there. Mark it with "
+                f"T.addbroadcast(value, {d}).")
+
+
 def subtensor(x, index):
     """``x[index]``; what ``x[...]`` builds."""
     x = as_tensor(x)
     template, inputs, newaxes = _index_template(x, index)
-    out = Subtensor(template)(x, *inputs) if template else x
+    out = Subtensor(template)(x, *inputs) if template or not newaxes else x  # x[()] too: set_subtensor needs it
     if newaxes:
         order = list(range(out.ndim))
         for offset, pos in enumerate(newaxes):

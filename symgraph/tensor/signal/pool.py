@@ -46,10 +46,14 @@ class Pool2d(_PoolBase):
         x = as_tensor(x)
         if x.ndim < 2:
             raise self.type_error(f"expects a tensor of rank >= 2, got {x.type}")
-        h, w = x.type.shape[-2:]
-        out_hw = [None if n is None else pool_impl.pool_output_shape((n, n), self.ws, self.ignore_border,
-                                                                       self.stride, self.pad)[i]
-                  for i, n in enumerate((h, w))]
+        static_hw = x.type.shape[-2:]
+        # an unknown length stands in as the window size (always valid), then is dropped
+        try:
+            out_hw = pool_impl.pool_output_shape([self.ws[i] if n is None else n for i, n in enumerate(static_hw)],
+                                                 self.ws, self.ignore_border, self.stride, self.pad)
+        except ValueError as exc:
+            raise self.type_error(str(exc)) from None
+        out_hw = [None if n is None else o for n, o in zip(static_hw, out_hw)]
         dtype = x.dtype if self.mode in ("max", "sum") or np.dtype(x.dtype).kind == "f" else "float64"
         return Apply(self, [x], [TensorType(dtype, x.type.shape[:-2] + tuple(out_hw))])
 
