@@ -15,6 +15,11 @@ class Mode:
     including: tuple = field(default=())
     excluding: tuple = field(default=())
 
+    def __post_init__(self):  # one name may be given as a string; unknown names fail when compiling
+        for attr in ("including", "excluding"):
+            names = getattr(self, attr)
+            object.__setattr__(self, attr, (names,) if isinstance(names, str) else tuple(names))
+
     def including_(self, *names):
         return replace(self, including=self.including + names)
 

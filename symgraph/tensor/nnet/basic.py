@@ -107,12 +107,21 @@ def categorical_crossentropy(coding_dist, true_dist):
             f"categorical_crossentropy: true_dist must be a matrix like coding_dist ({coding_dist.type}) "
             f"or an int vector of labels, got {true_dist.type}"
         )
+    sm = coding_dist.owner
+    if (sm is not None and isinstance(sm.op, Softmax) and sm.op.axis % coding_dist.ndim == coding_dist.ndim - 1
+            and np.dtype(true_dist.dtype).kind == "f"):
+        from .fused import CrossentropySoftmax  # from the logits: stable value, gradient softmax - y
+        return CrossentropySoftmax()(sm.inputs[0], true_dist)
     return -tsum(true_dist * log(coding_dist), axis=-1)
 
 
 def binary_crossentropy(output, target):
     """-(target * log(output) + (1 - target) * log(1 - output))."""
     output, target = as_tensor(output), as_tensor(target)
+    sig = output.owner
+    if (sig is not None and getattr(sig.op, "scalar_op", None) is not None and sig.op.scalar_op.name == "sigmoid"
+            and sig.inputs[0].dtype == output.dtype and np.dtype(target.dtype).kind == "f"):
+        return sigmoid_binary_crossentropy(sig.inputs[0], target)  # from the logits: stable value and gradient
     return -(target * log(output) + (1 - target) * log(1 - output))
 
 

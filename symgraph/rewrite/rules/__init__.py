@@ -1,0 +1,3 @@
+"""The rule tables and passes of each phase; importing this package
+registers them with the engine."""
+from . import canonicalize, folding, fusion, inplace, passes, specialize, stabilize  # noqa: F401
