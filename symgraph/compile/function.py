@@ -98,7 +98,8 @@ def function(inputs, outputs=None, updates=None, givens=None, mode=None, allow_i
     at the first node that produces a NaN or Inf, naming its line.
     """
     if unknown:
-        raise TypeError(f"function() got unexpected keyword(s) {sorted(unknown)}; expected some of {list(_KEYWORDS)}")
+        raise TypeError(f"function() got unexpected keyword(s) {sorted(unknown)}; expected some of "
+                        f"{list(_KEYWORDS)}\n  The call was at:\n  {user_source()}")
     if on_unused_input not in ("raise", "warn", "ignore"):
         raise ValueError(f"on_unused_input must be 'raise', 'warn' or 'ignore', got {on_unused_input!r}")
     if isinstance(inputs, Variable) or not isinstance(inputs, (list, tuple)):
@@ -165,9 +166,13 @@ class Function:
         self.n_outputs, self.updated, self.single = n_outputs, updated, single
         self.profile = Profiler(name) if profile else None
         self.unoptimized_fgraph = fgraph
-        self.fgraph = optimize(fgraph, mode) if mode.optimize else fgraph
+        if nan_guard:  # no fusion: the guard names the very node (and line) that made the NaN
+            mode = mode.excluding_("fusion")
+        # rewrites change the graph in place: optimize a copy, keep the user's
+        self.fgraph = optimize(FunctionGraph(fgraph.inputs, fgraph.outputs), mode) if mode.optimize else fgraph
         self.linker = _make_linker(self.fgraph, mode, self.profile, nan_guard)
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
+        self.source = user_source()  # the user's function() call, quoted by argument errors
 
     def _arguments(self, args, kwargs):
         if len(args) > len(self.inputs):
@@ -193,13 +198,18 @@ class Function:
 
     def __call__(self, *args, **kwargs):
         start = time.perf_counter()
-        values = self._arguments(args, kwargs)
+        try:
+            values = self._arguments(args, kwargs)
+        except InputError as exc:
+            if self.source is None:
+                raise
+            raise InputError(f"{exc}\n  The function was compiled at:\n  {self.source}") from None
         values += [self.linker.read_shared(v) for v in self.shared_vars]
         results = self.linker(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs:]
         held = values
-        outputs = [_unaliased(o, held) for o in outputs]
         new_values = [_unaliased(v, held + new_values[:i]) for i, v in enumerate(new_values)]
+        outputs = [_unaliased(o, held + new_values + outputs[:i]) for i, o in enumerate(outputs)]
         outputs = [self.linker.to_host(o) for o in outputs]
         for var, value in zip(self.updated, new_values):  # nothing is stored before every value exists
             self.linker.write_shared(var, value)
@@ -222,6 +232,8 @@ def _unaliased(value, held):
 def _make_linker(fgraph, mode, profiler, nan_guard):
     from ..backend import get_linker
     linker_cls = get_linker(mode.linker)
+    if nan_guard and getattr(linker_cls, "handles_nan_guard", False):
+        return linker_cls(fgraph, profiler=profiler, nan_guard=True)
     if nan_guard:
         from ..debug.nan_guard import NanGuardLinker
         return NanGuardLinker(fgraph, profiler)

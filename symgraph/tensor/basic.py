@@ -21,6 +21,8 @@ def constant(value, name=None, dtype=None):
     Python ints int64, unless ``dtype`` is given."""
     if dtype is not None:
         arr = np.array(value, dtype=canonical_dtype(dtype))
+    elif isinstance(value, np.generic):  # NumPy scalars keep their dtype
+        arr = np.asarray(value)
     elif isinstance(value, bool):
         arr = np.array(value)
     elif isinstance(value, float):
@@ -188,7 +190,7 @@ def shared(value, name=None, borrow=False):
     """A shared variable holding ``value`` (an array or number). Its type has
     the value's dtype and rank, with no static lengths, as in Theano."""
     arr = np.asarray(value)
-    if isinstance(value, float):
+    if isinstance(value, float) and not isinstance(value, np.generic):  # np.float64 keeps its dtype
         arr = arr.astype(config.floatX)
     return SharedVariable(TensorType(arr.dtype, (None,) * arr.ndim), arr, name=name, borrow=borrow)
 

@@ -3,6 +3,7 @@ each call of a compiled function advances (reproducible from the seed)."""
 import numpy as np
 
 from ..config import config
+from ..errors import ExecutionError
 from ..graph.basic import Apply, Op
 from ..graph.type import TensorType, canonical_dtype
 from . import philox
@@ -49,6 +50,8 @@ class RandomDraw(Op):
             values, counter = philox.normal(key, counter, count, a, b, self.dtype)
         else:
             trials = int(a[0]) if count else 1
+            if count and np.any(a != trials):  # one trial count per draw: philox's layout
+                raise ExecutionError(f"{self}: n must be one integer for every draw, got {np.unique(a)[:5]}")
             values, counter = philox.binomial(key, counter, count, trials, b, self.dtype)
         new_state = np.array([key, counter % (1 << 64)], dtype="uint64")
         return [new_state, np.asarray(values, dtype=self.dtype).reshape(size)]

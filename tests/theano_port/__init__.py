@@ -1,0 +1,1 @@
+"""The Theano code of the course report, ported by changing its imports."""
