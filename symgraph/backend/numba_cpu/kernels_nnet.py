@@ -1,0 +1,612 @@
+"""Numba nopython kernels for the heavy neural-network ops.
+
+Plain ``@numba.njit(cache=True)`` functions that generated njit code (the
+numba_cpu backend) calls directly; they also work from Python.  Semantics
+match the NumPy references ``symgraph.tensor.nnet.conv_impl`` and
+``symgraph.tensor.signal.pool_impl`` exactly (Theano's rules).
+
+Convolution (NCHW; filters ``(K, C, kh, kw)``; ``flip=True`` is a true
+convolution, i.e. correlation with ``w[:, :, ::-1, ::-1]``)::
+
+    conv2d_forward(x, w, ph, pw, sh, sw, flip)              -> y  (N, K, oh, ow)
+    conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip)   -> gx (N, C, xh, xw)
+    conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip) -> gw (K, C, kh, kw)
+
+with ``oh = (h + 2*ph - kh) // sh + 1`` (likewise ``ow``).  The two gradients
+are the exact adjoints of the forward map.  Each is im2col per sample plus
+one BLAS GEMM (``np.dot`` inside njit), which keeps the column buffer in
+cache.  Mixed float32/float64 operands give the promoted dtype, as NumPy.
+
+Pooling over the last two axes of a 4-d ``x`` (N, C, H, W)::
+
+    pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code) -> y
+    pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code) -> gx
+
+``mode_code``: ``POOL_MAX`` 0, ``POOL_SUM`` 1, ``POOL_AVERAGE_INC_PAD`` 2,
+``POOL_AVERAGE_EXC_PAD`` 3 (``pool_mode_code(name)`` maps Theano's names).
+``y`` has ``x``'s dtype (the average modes need a float ``x``); ``gx`` has
+the promoted dtype of ``x`` and ``gy``.
+
+Rows of a 2-d ``x``: ``softmax_lastaxis(x)``, ``log_softmax_lastaxis(x)``.
+
+Invalid shapes or parameters raise ``ValueError`` (the kernels never read
+out of bounds); the backend is expected to give the user-facing error first.
+Any layout is accepted (strided views are read in place or copied once).
+
+Performance notes (measured on the 2-core dev VM, see
+benchmarks/bench_nnet_kernels.py): the kernels are serial, since under
+``parallel=True`` busy-waiting OpenMP workers made a training step many
+times slower whenever the cores were shared (and ``numba.get_num_threads()``
+in a jitted function disables caching); no ``fastmath``: the hot loops are
+copies, GEMMs and elementwise selects, and ``nnan`` would break max
+pooling's NaN propagation.
+"""
+import numba
+import numpy as np
+from numba.extending import overload
+
+__all__ = [
+    "POOL_MAX", "POOL_SUM", "POOL_AVERAGE_INC_PAD", "POOL_AVERAGE_EXC_PAD", "pool_mode_code",
+    "conv2d_forward", "conv2d_grad_input", "conv2d_grad_weights",
+    "pool2d_forward", "pool2d_grad", "softmax_lastaxis", "log_softmax_lastaxis",
+]
+
+POOL_MAX, POOL_SUM, POOL_AVERAGE_INC_PAD, POOL_AVERAGE_EXC_PAD = 0, 1, 2, 3
+_POOL_CODES = {"max": POOL_MAX, "sum": POOL_SUM, "average": POOL_AVERAGE_INC_PAD,
+               "average_inc_pad": POOL_AVERAGE_INC_PAD, "average_exc_pad": POOL_AVERAGE_EXC_PAD}
+
+
+def pool_mode_code(mode):
+    """The ``mode_code`` of a Theano pooling mode name (``'average'`` is
+    ``'average_inc_pad'``)."""
+    try:
+        return _POOL_CODES[mode]
+    except KeyError:
+        raise ValueError(f"pool_2d: unknown mode {mode!r}; expected one of {sorted(_POOL_CODES)}") from None
+
+
+# ---------------------------------------------------------------- helpers
+
+def _as_contig(a, proto):
+    """``a`` as a C-contiguous array of ``proto``'s dtype (no copy if it is one)."""
+
+
+@overload(_as_contig, jit_options={"cache": True})
+def _as_contig_impl(a, proto):
+    if a.dtype == proto.dtype:
+        return lambda a, proto: np.ascontiguousarray(a)
+    return lambda a, proto: np.ascontiguousarray(a).astype(proto.dtype)
+
+
+@numba.njit(cache=True)
+def _conv_out_size(h, w, kh, kw, ph, pw, sh, sw):
+    if ph < 0 or pw < 0:
+        raise ValueError("conv2d kernel: padding must be non-negative")
+    if sh < 1 or sw < 1:
+        raise ValueError("conv2d kernel: stride must be positive")
+    if kh < 1 or kw < 1:
+        raise ValueError("conv2d kernel: filter spatial size must be positive")
+    oh = (h + 2 * ph - kh) // sh + 1
+    ow = (w + 2 * pw - kw) // sw + 1
+    if oh <= 0 or ow <= 0:
+        raise ValueError("conv2d kernel: filter larger than the padded input")
+    return oh, ow
+
+
+# Each sample is copied into a zero-bordered buffer, unrolled into columns
+# ("im2col") and multiplied by the kernel matrix with one small GEMM: this
+# OpenBLAS runs GEMMs with M*N*K <= 1e6 through its fast unpacked kernels,
+# and the per-sample buffers stay in cache.  Two column layouts:
+#   rows    cols[(c, a, b), (i, j)] from a (C, Hp, Wp) buffer: copies of
+#           output rows (length ow);
+#   patches cols[(i, j), (a, b, c)] from a (Hp, Wp, C) buffer: copies of
+#           patch rows (length kw*C).
+# The longer copy wins (_use_patches); both give the same numbers.
+
+@numba.njit(cache=True)
+def _use_patches(c, kw, ow):
+    return c * kw > ow
+
+
+@numba.njit(cache=True)
+def _kernel_column(c, a, b, c_, kh, kw, patches):
+    """Column of the kernel matrix holding tap (c, a, b)."""
+    return (a * kw + b) * c_ + c if patches else (c * kh + a) * kw + b
+
+
+@numba.njit(cache=True)
+def _kernel_matrix(w, flip, patches, proto):
+    """The correlated kernel as a (K, C*kh*kw) matrix of ``proto``'s dtype."""
+    k_, c_, kh, kw = w.shape
+    m = np.empty((k_, c_ * kh * kw), proto.dtype)
+    for k in range(k_):
+        for c in range(c_):
+            for a in range(kh):
+                for b in range(kw):
+                    v = w[k, c, kh - 1 - a, kw - 1 - b] if flip else w[k, c, a, b]
+                    m[k, _kernel_column(c, a, b, c_, kh, kw, patches)] = v
+    return m
+
+
+@numba.njit(cache=True)
+def _kernel_from_matrix(m, c_, kh, kw, flip, patches):
+    """Inverse of _kernel_matrix: (K, C*kh*kw) -> (K, C, kh, kw)."""
+    k_ = m.shape[0]
+    w = np.empty((k_, c_, kh, kw), m.dtype)
+    for k in range(k_):
+        for c in range(c_):
+            for a in range(kh):
+                for b in range(kw):
+                    v = m[k, _kernel_column(c, a, b, c_, kh, kw, patches)]
+                    if flip:
+                        w[k, c, kh - 1 - a, kw - 1 - b] = v
+                    else:
+                        w[k, c, a, b] = v
+    return w
+
+
+@numba.njit(cache=True)
+def _sample_buffer(c_, hp, wp, patches, proto):
+    if patches:
+        return np.zeros((hp, wp, c_), proto.dtype)
+    return np.zeros((c_, hp, wp), proto.dtype)
+
+
+@numba.njit(cache=True)
+def _load_sample(x, n, ph, pw, patches, xp):
+    """Copy x[n] (C, H, W) into the interior of the zero-bordered buffer xp."""
+    _, c_, h, w = x.shape
+    if patches:
+        for c in range(c_):
+            for y in range(h):
+                for z in range(w):
+                    xp[y + ph, z + pw, c] = x[n, c, y, z]
+    else:
+        for c in range(c_):
+            for y in range(h):
+                dst = xp[c, y + ph, pw:pw + w]
+                for z in range(w):
+                    dst[z] = x[n, c, y, z]
+
+
+@numba.njit(cache=True)
+def _store_sample(gxp, ph, pw, patches, gx, n):
+    """gx[n] = the interior of the buffer gxp (the adjoint of _load_sample)."""
+    _, c_, h, w = gx.shape
+    if patches:
+        for c in range(c_):
+            for y in range(h):
+                for z in range(w):
+                    gx[n, c, y, z] = gxp[y + ph, z + pw, c]
+    else:
+        for c in range(c_):
+            for y in range(h):
+                src = gxp[c, y + ph, pw:pw + w]
+                dst = gx[n, c, y]
+                for z in range(w):
+                    dst[z] = src[z]
+
+
+@numba.njit(cache=True)
+def _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols):
+    """Unroll the buffer xp into cols (see the layouts above)."""
+    if patches:
+        hp, wp, c_ = xp.shape
+        seg = kw * c_
+        flat = xp.reshape(hp * wp * c_)
+        for i in range(oh):
+            for j in range(ow):
+                row = cols[i * ow + j]
+                for a in range(kh):
+                    start = ((i * sh + a) * wp + j * sw) * c_
+                    src = flat[start:start + seg]
+                    dst = row[a * seg:(a + 1) * seg]
+                    for t in range(seg):
+                        dst[t] = src[t]
+        return
+    c_ = xp.shape[0]
+    p = oh * ow
+    for c in range(c_):
+        for a in range(kh):
+            for b in range(kw):
+                row = cols[(c * kh + a) * kw + b]
+                i0 = 0
+                if a >= sh:  # row (a, b) is row (a - sh, b) moved one output row up
+                    prev = cols[(c * kh + a - sh) * kw + b]
+                    src0 = prev[ow:]
+                    for t in range(p - ow):
+                        row[t] = src0[t]
+                    i0 = oh - 1
+                for i in range(i0, oh):
+                    dst = row[i * ow:(i + 1) * ow]
+                    src = xp[c, i * sh + a]
+                    if sw == 1:
+                        src1 = src[b:b + ow]
+                        for j in range(ow):
+                            dst[j] = src1[j]
+                    else:
+                        for j in range(ow):
+                            dst[j] = src[j * sw + b]
+
+
+@numba.njit(cache=True)
+def _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp):
+    """Adjoint of _im2col: gxp += the columns folded back (gxp is zeroed first)."""
+    gxp[...] = 0
+    if patches:
+        hp, wp, c_ = gxp.shape
+        seg = kw * c_
+        flat = gxp.reshape(hp * wp * c_)
+        for i in range(oh):
+            for j in range(ow):
+                row = cols[i * ow + j]
+                for a in range(kh):
+                    start = ((i * sh + a) * wp + j * sw) * c_
+                    dst = flat[start:start + seg]
+                    src = row[a * seg:(a + 1) * seg]
+                    for t in range(seg):
+                        dst[t] += src[t]
+        return
+    c_ = gxp.shape[0]
+    for c in range(c_):
+        for a in range(kh):
+            for b in range(kw):
+                row = cols[(c * kh + a) * kw + b]
+                for i in range(oh):
+                    src = row[i * ow:(i + 1) * ow]
+                    dst = gxp[c, i * sh + a]
+                    if sw == 1:
+                        dst1 = dst[b:b + ow]
+                        for j in range(ow):
+                            dst1[j] += src[j]
+                    else:
+                        for j in range(ow):
+                            dst[j * sw + b] += src[j]
+
+
+# ------------------------------------------------------------ convolution
+
+@numba.njit(cache=True)
+def conv2d_forward(x, w, ph, pw, sh, sw, flip):
+    """Theano conv2d of ``x`` (N, C, H, W) with filters ``w`` (K, C, kh, kw),
+    zero padding ``(ph, pw)``, stride ``(sh, sw)``, true convolution when
+    ``flip``; returns (N, K, oh, ow)."""
+    n_, c_, h, wd = x.shape
+    k_, c2, kh, kw = w.shape
+    if c_ != c2:
+        raise ValueError("conv2d_forward: input and filters have different channel counts")
+    oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
+    proto = x[:0, :0, :0, :0] * w[:0, :0, :0, :0]
+    patches = _use_patches(c_, kw, ow)
+    wk = _kernel_matrix(w, flip, patches, proto)
+    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
+    ckk, p = c_ * kh * kw, oh * ow
+    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+    out = np.empty((n_, k_, p), proto.dtype)
+    for n in range(n_):
+        _load_sample(x, n, ph, pw, patches, xp)
+        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+        if patches:
+            np.dot(wk, cols.T, out[n])
+        else:
+            np.dot(wk, cols, out[n])
+    return out.reshape((n_, k_, oh, ow))
+
+
+@numba.njit(cache=True)
+def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip):
+    """Gradient of conv2d_forward with respect to its input, of spatial size
+    ``(xh, xw)``: ``gy`` (N, K, oh, ow), ``w`` (K, C, kh, kw) -> (N, C, xh, xw)."""
+    n_, k_, gh, gw = gy.shape
+    k2, c_, kh, kw = w.shape
+    if k_ != k2:
+        raise ValueError("conv2d_grad_input: output gradient and filters have different channel counts")
+    oh, ow = _conv_out_size(xh, xw, kh, kw, ph, pw, sh, sw)
+    if gh != oh or gw != ow:
+        raise ValueError("conv2d_grad_input: output gradient shape does not match the input shape")
+    proto = gy[:0, :0, :0, :0] * w[:0, :0, :0, :0]
+    patches = _use_patches(c_, kw, ow)
+    wk = _kernel_matrix(w, flip, patches, proto)
+    g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
+    gxp = _sample_buffer(c_, xh + 2 * ph, xw + 2 * pw, patches, proto)
+    ckk, p = c_ * kh * kw, oh * ow
+    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+    gx = np.empty((n_, c_, xh, xw), proto.dtype)
+    for n in range(n_):
+        if patches:
+            np.dot(g[n].T, wk, cols)
+        else:
+            np.dot(wk.T, g[n], cols)
+        _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp)
+        _store_sample(gxp, ph, pw, patches, gx, n)
+    return gx
+
+
+@numba.njit(cache=True)
+def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip):
+    """Gradient of conv2d_forward with respect to its filters, of spatial
+    size ``(kh, kw)``: ``x`` (N, C, H, W), ``gy`` (N, K, oh, ow) -> (K, C, kh, kw)."""
+    n_, c_, h, wd = x.shape
+    n2, k_, gh, gw = gy.shape
+    if n_ != n2:
+        raise ValueError("conv2d_grad_weights: input and output gradient have different batch sizes")
+    oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
+    if gh != oh or gw != ow:
+        raise ValueError("conv2d_grad_weights: output gradient shape does not match the input shape")
+    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
+    patches = _use_patches(c_, kw, ow)
+    g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
+    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
+    ckk, p = c_ * kh * kw, oh * ow
+    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+    gt = np.empty((p, k_), proto.dtype)
+    acc = np.zeros((k_, ckk), proto.dtype)
+    part = np.empty((k_, ckk), proto.dtype)
+    for n in range(n_):
+        _load_sample(x, n, ph, pw, patches, xp)
+        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+        if patches:
+            np.dot(g[n], cols, part)
+        else:
+            for k in range(k_):  # gt = g[n].T, (P, K): the fast operand order here
+                for q in range(p):
+                    gt[q, k] = g[n, k, q]
+            np.dot(gt.T, cols.T, part)
+        acc += part
+    return _kernel_from_matrix(acc, c_, kh, kw, flip, patches)
+
+
+# ---------------------------------------------------------------- pooling
+# Output pixel (i, j) pools the region of the padded input starting at
+# (i*sh, j*sw) of size (wsh, wsw), cut at the padded input's border; its
+# real cells are the part inside the unpadded input.
+
+@numba.njit(cache=True)
+def _pool_out_len(size, ws, stride, pad, ignore_border):
+    if ignore_border:
+        return (size + 2 * pad - ws) // stride + 1
+    if stride >= ws:
+        return (size - 1) // stride + 1
+    return max(0, (size - 1 - ws + stride) // stride) + 1
+
+
+@numba.njit(cache=True)
+def _pool_out_size(h, w, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
+    """Theano's pooled size (oh, ow), validating the parameters."""
+    if mode_code < 0 or mode_code > 3:
+        raise ValueError("pool2d kernel: mode_code must be 0 (max), 1 (sum), "
+                         "2 (average_inc_pad) or 3 (average_exc_pad)")
+    if wsh < 1 or wsw < 1:
+        raise ValueError("pool2d kernel: window size must be positive")
+    if sh < 1 or sw < 1:
+        raise ValueError("pool2d kernel: stride must be positive")
+    if ph < 0 or pw < 0:
+        raise ValueError("pool2d kernel: padding must be non-negative")
+    if not ignore_border and (ph != 0 or pw != 0):
+        raise ValueError("pool2d kernel: padding requires ignore_border=True")
+    if ph >= wsh or pw >= wsw:
+        raise ValueError("pool2d kernel: padding must be smaller than the window")
+    if h < 1 or w < 1:
+        raise ValueError("pool2d kernel: pooled dimensions must be non-empty")
+    oh = _pool_out_len(h, wsh, sh, ph, ignore_border)
+    ow = _pool_out_len(w, wsw, sw, pw, ignore_border)
+    if oh <= 0 or ow <= 0:
+        raise ValueError("pool2d kernel: window larger than the padded input")
+    return oh, ow
+
+
+@numba.njit(cache=True)
+def _pool_region(i, size, ws, stride, pad):
+    """(first, stop) real input index of window i, and its divisor for
+    average_inc_pad (the region's length inside the padded input)."""
+    r0 = i * stride
+    r1 = min(r0 + ws, size + 2 * pad)
+    return max(r0, pad) - pad, min(r1, pad + size) - pad, r1 - r0
+
+
+@numba.njit(cache=True)
+def _pool_regions(n, size, ws, stride, pad):
+    """Per window: first and stop real index, and divisors (inc_pad, exc_pad)."""
+    r = np.empty((n, 4), np.int64)
+    for i in range(n):
+        a, b, d = _pool_region(i, size, ws, stride, pad)
+        r[i, 0], r[i, 1], r[i, 2], r[i, 3] = a, b, d, b - a
+    return r
+
+
+@numba.njit(cache=True)
+def _nanmax(a, b):
+    """max(a, b), NaN if either is NaN (as np.max); a select, so loops vectorize."""
+    return a if (a > b or a != a) else b
+
+
+@numba.njit(cache=True)
+def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
+    """Theano pool_2d over the last two axes of the 4-d ``x`` with window
+    ``(wsh, wsw)``, stride ``(sh, sw)``, padding ``(ph, pw)``; returns
+    (N, C, oh, ow) of ``x``'s dtype."""
+    n_, c_, h, w = x.shape
+    oh, ow = _pool_out_size(h, w, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code)
+    rows = _pool_regions(oh, h, wsh, sh, ph)
+    cols = _pool_regions(ow, w, wsw, sw, pw)
+    y = np.empty((n_, c_, oh, ow), x.dtype)
+    acc = np.empty(w, x.dtype)  # the window rows reduced, for every column
+    pairs = wsw == 2 and sw == 2 and pw == 0  # the usual 2x2 pooling
+    for n in range(n_):
+        for c in range(c_):
+            xc, yc = x[n, c], y[n, c]
+            for i in range(oh):
+                y0, y1 = rows[i, 0], rows[i, 1]
+                first = xc[y0]
+                for zz in range(w):
+                    acc[zz] = first[zz]
+                for yy in range(y0 + 1, y1):
+                    row = xc[yy]
+                    if mode_code == POOL_MAX:
+                        for zz in range(w):
+                            acc[zz] = _nanmax(acc[zz], row[zz])
+                    else:
+                        for zz in range(w):
+                            acc[zz] += row[zz]
+                j0 = 0
+                if pairs and mode_code <= POOL_SUM:  # windows (2j, 2j+1): vectorises
+                    j0 = min(ow, w // 2)
+                    for j in range(j0):
+                        a, b = acc[2 * j], acc[2 * j + 1]
+                        yc[i, j] = _nanmax(a, b) if mode_code == POOL_MAX else a + b
+                for j in range(j0, ow):
+                    z0, z1 = cols[j, 0], cols[j, 1]
+                    if mode_code == POOL_MAX:
+                        m = acc[z0]
+                        for zz in range(z0 + 1, z1):
+                            m = _nanmax(m, acc[zz])
+                        yc[i, j] = m
+                        continue
+                    s = acc[z0]
+                    for zz in range(z0 + 1, z1):
+                        s += acc[zz]
+                    if mode_code == POOL_SUM:
+                        yc[i, j] = s
+                    elif mode_code == POOL_AVERAGE_INC_PAD:
+                        yc[i, j] = s / (rows[i, 2] * cols[j, 2])
+                    else:
+                        yc[i, j] = s / (rows[i, 3] * cols[j, 3])
+    return y
+
+
+@numba.njit(cache=True)
+def _window_grad(mode_code, g, i, j, rows, cols):
+    """The gradient each cell of window (i, j) receives (max: if it wins)."""
+    if mode_code == POOL_AVERAGE_INC_PAD:
+        return g / (rows[i, 2] * cols[j, 2])
+    if mode_code == POOL_AVERAGE_EXC_PAD:
+        return g / (rows[i, 3] * cols[j, 3])
+    return g
+
+
+@numba.njit(cache=True)
+def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
+    """Gradient of pool2d_forward with respect to ``x``: ``y`` is the forward
+    output (read by max only), ``gy`` its gradient.  Max sends a window's
+    gradient to every real cell equal to the window's ``y``."""
+    n_, c_, h, w = x.shape
+    oh, ow = _pool_out_size(h, w, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code)
+    if gy.shape != (n_, c_, oh, ow):
+        raise ValueError("pool2d_grad: output gradient shape does not match the pooled shape")
+    if mode_code == POOL_MAX and y.shape != (n_, c_, oh, ow):
+        raise ValueError("pool2d_grad: forward output shape does not match the pooled shape")
+    rows = _pool_regions(oh, h, wsh, sh, ph)
+    cols = _pool_regions(ow, w, wsw, sw, pw)
+    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
+    if sh < wsh or sw < wsw:  # overlapping windows: scatter-add window by window
+        gx = np.zeros((n_, c_, h, w), proto.dtype)
+        for n in range(n_):
+            for c in range(c_):
+                xc, gxc = x[n, c], gx[n, c]
+                for i in range(oh):
+                    for j in range(ow):
+                        g = _window_grad(mode_code, gy[n, c, i, j], i, j, rows, cols)
+                        m = y[n, c, i, j] if mode_code == POOL_MAX else g
+                        for yy in range(rows[i, 0], rows[i, 1]):
+                            for zz in range(cols[j, 0], cols[j, 1]):
+                                if mode_code != POOL_MAX or xc[yy, zz] == m:
+                                    gxc[yy, zz] += g
+        return gx
+    # Disjoint windows: each cell gets at most one window's gradient.  Per
+    # output row, spread the windows' y and gradient along the columns, then
+    # fill the window's input rows with a vectorisable loop.
+    gx = np.empty((n_, c_, h, w), proto.dtype)
+    zero = np.zeros(1, proto.dtype)[0]
+    owner = np.full(w, ow, np.int64)  # window of each column; ow: none
+    for j in range(ow):
+        owner[cols[j, 0]:cols[j, 1]] = j
+    covered = np.zeros(h, np.bool_)
+    for i in range(oh):
+        covered[rows[i, 0]:rows[i, 1]] = True
+    # The usual 2x2 pooling: window j covers columns 2j and 2j+1.
+    zp = 2 * min(ow, w // 2) if (wsw == 2 and sw == 2 and pw == 0) else 0
+    gj = np.zeros(ow + 1, proto.dtype)  # per window; slot ow stays 0
+    yj = np.zeros(ow + 1, y.dtype)
+    ge = np.empty(w, proto.dtype)  # per column
+    ye = np.empty(w, y.dtype)
+    for n in range(n_):
+        for c in range(c_):
+            for yy in range(h):
+                if not covered[yy]:
+                    for zz in range(w):
+                        gx[n, c, yy, zz] = zero
+            for i in range(oh):
+                if mode_code <= POOL_SUM:
+                    for j in range(ow):
+                        gj[j] = gy[n, c, i, j]
+                else:
+                    for j in range(ow):
+                        gj[j] = _window_grad(mode_code, gy[n, c, i, j], i, j, rows, cols)
+                if mode_code == POOL_MAX:
+                    for j in range(ow):
+                        yj[j] = y[n, c, i, j]
+                for j in range(zp // 2):
+                    ge[2 * j], ge[2 * j + 1] = gj[j], gj[j]
+                    ye[2 * j], ye[2 * j + 1] = yj[j], yj[j]
+                for zz in range(zp, w):
+                    ge[zz] = gj[owner[zz]]
+                    ye[zz] = yj[owner[zz]]
+                for yy in range(rows[i, 0], rows[i, 1]):
+                    if mode_code == POOL_MAX:
+                        for zz in range(w):
+                            gx[n, c, yy, zz] = ge[zz] if x[n, c, yy, zz] == ye[zz] else zero
+                    else:
+                        for zz in range(w):
+                            gx[n, c, yy, zz] = ge[zz]
+    return gx
+
+
+# ---------------------------------------------------------------- softmax
+
+@numba.njit(cache=True)
+def _row_max(x, i):
+    m = x[i, 0]
+    for j in range(1, x.shape[1]):
+        v = x[i, j]
+        if v > m or v != v:
+            m = v
+            if v != v:
+                break
+    return m
+
+
+@numba.njit(cache=True)
+def softmax_lastaxis(x):
+    """Softmax of each row of the 2-d ``x`` (the row max is subtracted first)."""
+    m_, n_ = x.shape
+    out = np.empty((m_, n_), x.dtype)
+    if n_ == 0:
+        return out
+    for i in range(m_):
+        mx = _row_max(x, i)
+        s = np.zeros(1, x.dtype)[0]
+        for j in range(n_):
+            e = np.exp(x[i, j] - mx)
+            out[i, j] = e
+            s += e
+        for j in range(n_):
+            out[i, j] = out[i, j] / s
+    return out
+
+
+@numba.njit(cache=True)
+def log_softmax_lastaxis(x):
+    """log(softmax) of each row of the 2-d ``x``, as x - max - log(sum(exp(x - max)))."""
+    m_, n_ = x.shape
+    out = np.empty((m_, n_), x.dtype)
+    if n_ == 0:
+        return out
+    for i in range(m_):
+        mx = _row_max(x, i)
+        s = np.zeros(1, x.dtype)[0]
+        for j in range(n_):
+            s += np.exp(x[i, j] - mx)
+        ls = np.log(s)
+        for j in range(n_):
+            out[i, j] = (x[i, j] - mx) - ls
+    return out
