@@ -90,10 +90,14 @@ class SharedVariable(Variable):
         super().__init__(type, name=name)
         self.default_update = None
         self._value = None
+        self.device_value = None  # a device backend's copy of the value (None: none, or stale)
+        self._fetch = None  # set while that copy is newer than the host value
         self.set_value(value, borrow=borrow)
 
     def get_value(self, borrow=False):
         """The current value; a copy unless ``borrow=True``."""
+        if self._fetch is not None:  # a device backend holds the newest value: copy it back once
+            self._value, self._fetch = self._fetch(), None
         return self._value if borrow else self._value.copy()
 
     def set_value(self, value, borrow=False):
@@ -102,7 +106,13 @@ class SharedVariable(Variable):
         if not borrow and arr is value:
             arr = arr.copy()
         self._value = arr
+        self.device_value = self._fetch = None
         self.on_set_value()
+
+    def set_device_value(self, value, to_host):
+        """For device backends: ``value`` (on the device) is now the newest
+        value; ``to_host()`` copies it back when the host value is asked for."""
+        self.device_value, self._fetch = value, to_host
 
     def on_set_value(self):
         """Hook for backends that keep a copy of the value elsewhere."""

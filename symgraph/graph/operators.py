@@ -10,7 +10,7 @@ def _T():
 class TensorOperators:
     """Python operators and methods (``x + y``, ``x.T``, ``x.sum()``...)."""
 
-    __array_priority__ = 1000  # numpy arrays defer to us: ndarray * var -> var
+    __array_ufunc__ = None  # numpy defers to our operators: ndarray * var -> var
 
     def __add__(self, other): return _T().add(self, other)
     def __radd__(self, other): return _T().add(other, self)
@@ -34,6 +34,10 @@ class TensorOperators:
     def __invert__(self): return _T().invert(self)
     def __and__(self, other): return _T().and_(self, other)
     def __or__(self, other): return _T().or_(self, other)
+    def __xor__(self, other): return _T().xor(self, other)
+    def __rand__(self, other): return _T().and_(other, self)
+    def __ror__(self, other): return _T().or_(other, self)
+    def __rxor__(self, other): return _T().xor(other, self)
     def __lt__(self, other): return _T().lt(self, other)
     def __le__(self, other): return _T().le(self, other)
     def __gt__(self, other): return _T().gt(self, other)
