@@ -9,7 +9,7 @@ class _Config:
 
     def __init__(self):
         self.floatX = os.environ.get("SYMGRAPH_FLOATX", "float32")
-        self.mode = os.environ.get("SYMGRAPH_MODE", "python")
+        self.mode = os.environ.get("SYMGRAPH_MODE", "numba")
         self.compute_test_value = "off"
 
 

@@ -156,3 +156,73 @@ def random_graphs(max_inputs=3, max_steps=8, max_dims=3, max_side=4):
             n_values += 1
         return RandomGraph(input_shapes, steps)
     return graph()
+
+
+# ------------------------------------------------------------ backend checks
+
+BACKEND_TOLERANCE = {"float64": (1e-7, 1e-9), "float32": (1e-4, 1e-4), "float16": (1e-2, 1e-2),
+                     "complex128": (1e-7, 1e-9), "complex64": (1e-4, 1e-4)}
+
+
+class BackendMismatchError(AssertionError):
+    """Two backends computed different values for the same graph."""
+
+
+def assert_same_values(expected, actual, what="value", rtol=None, atol=None):
+    """Raise BackendMismatchError unless the arrays have the same dtype and
+    shape and equal values (within the dtype's BACKEND_TOLERANCE (rtol,
+    atol) for floats; NaNs must match NaNs)."""
+    expected, actual = np.asarray(expected), np.asarray(actual)
+    if expected.dtype != actual.dtype or expected.shape != actual.shape:
+        raise BackendMismatchError(f"{what}: expected {expected.dtype}{expected.shape}, got "
+                                   f"{actual.dtype}{actual.shape}")
+    default_rtol, default_atol = BACKEND_TOLERANCE.get(expected.dtype.name, (0, 0))
+    rtol = default_rtol if rtol is None else rtol
+    atol = default_atol if atol is None else atol
+    if expected.dtype.kind in "fc":
+        scale = np.max(np.abs(expected[np.isfinite(expected)]), initial=1.0)
+        close = np.isclose(actual, expected, rtol=rtol, atol=atol * scale, equal_nan=True)
+    else:
+        close = actual == expected
+    if not np.all(close):
+        bad = np.argwhere(~np.asarray(close))[:5]
+        detail = ", ".join(f"{tuple(int(i) for i in idx)}: expected {expected[tuple(idx)]!r}, got "
+                           f"{actual[tuple(idx)]!r}" for idx in bad)
+        raise BackendMismatchError(f"{what}: {np.size(close) - np.count_nonzero(close)} of {np.size(close)} "
+                                   f"elements differ (rtol={rtol}, atol={atol} x max|expected|); {detail}")
+
+
+def compare_backends(inputs, outputs, values, modes=("numba",), reference="python", updates=None, rtol=None,
+                     atol=None, **function_kwargs):
+    """Compile ``outputs`` (a variable or a list) of ``inputs`` with
+    ``updates`` in the ``reference`` mode and in each of ``modes``, call
+    each with ``values`` from the same shared state, and raise
+    BackendMismatchError unless every output and every updated shared value
+    agrees (``assert_same_values``). Shared variables are left as the
+    reference call leaves them. Returns the reference outputs (a list).
+
+    Modes may be names or ``symgraph.Mode`` objects; ``function_kwargs``
+    go to ``function`` (``on_unused_input``, ``allow_input_downcast``...)."""
+    from . import function
+    single = not isinstance(outputs, (list, tuple))
+    outs = [outputs] if single else list(outputs)
+    function_kwargs.setdefault("on_unused_input", "ignore")
+    fns = [function(inputs, outs, updates=updates, mode=m, **function_kwargs) for m in (reference, *modes)]
+    shared = fns[0].updated
+    start = [v.get_value() for v in shared]
+    results = []
+    for fn in fns:
+        for var, value in zip(shared, start):
+            var.set_value(value.copy())
+        got = fn(*values)
+        results.append((got, [v.get_value() for v in shared]))
+    expected, expected_shared = results[0]
+    for mode, (got, got_shared) in zip(modes, results[1:]):
+        for i, (e, a) in enumerate(zip(expected, got)):
+            assert_same_values(e, a, f"mode {mode!r} vs {reference!r}, output {i} ({outs[i]!r})", rtol, atol)
+        for var, e, a in zip(shared, expected_shared, got_shared):
+            assert_same_values(e, a, f"mode {mode!r} vs {reference!r}, shared variable {var!r} after the call",
+                               rtol, atol)
+    for var, value in zip(shared, expected_shared):
+        var.set_value(value)
+    return expected

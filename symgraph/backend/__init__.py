@@ -21,10 +21,14 @@ def get_linker(name):
     return LINKERS[name]
 
 
+_MODULES = {"numba": "numba_cpu"}  # backend names whose module is named differently
+
+
 def _load(name):
     import importlib
+    module = _MODULES.get(name, name)
     try:
-        importlib.import_module(f"{__name__}.{name}")
+        importlib.import_module(f"{__name__}.{module}")
     except ModuleNotFoundError as exc:
-        if exc.name != f"{__name__}.{name}":
+        if exc.name != f"{__name__}.{module}":
             raise

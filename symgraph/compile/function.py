@@ -171,6 +171,7 @@ class Function:
         # rewrites change the graph in place: optimize a copy, keep the user's
         self.fgraph = optimize(FunctionGraph(fgraph.inputs, fgraph.outputs), mode) if mode.optimize else fgraph
         self.linker = _make_linker(self.fgraph, mode, self.profile, nan_guard)
+        self._fresh = getattr(self.linker, "fresh_outputs", frozenset())
         self._names = {v.name: i for i, v in enumerate(inputs) if v.name}
         self.source = user_source()  # the user's function() call, quoted by argument errors
 
@@ -207,9 +208,10 @@ class Function:
         values += [self.linker.read_shared(v) for v in self.shared_vars]
         results = self.linker(values)
         outputs, new_values = results[: self.n_outputs], results[self.n_outputs:]
-        held = values
-        new_values = [_unaliased(v, held + new_values[:i]) for i, v in enumerate(new_values)]
-        outputs = [_unaliased(o, held + new_values + outputs[:i]) for i, o in enumerate(outputs)]
+        held, fresh = values, self._fresh  # fresh: positions the linker made in buffers of their own
+        new_values = [v if self.n_outputs + i in fresh else _unaliased(v, held + new_values[:i])
+                      for i, v in enumerate(new_values)]
+        outputs = [o if i in fresh else _unaliased(o, held + new_values + outputs[:i]) for i, o in enumerate(outputs)]
         outputs = [self.linker.to_host(o) for o in outputs]
         for var, value in zip(self.updated, new_values):  # nothing is stored before every value exists
             self.linker.write_shared(var, value)

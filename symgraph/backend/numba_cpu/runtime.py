@@ -1,0 +1,200 @@
+"""What generated code imports besides NumPy: the exception its checks
+raise, the random-draw loops (``register_jitable``: compiled into the
+calling driver) and the reductions (``njit(cache=True)``: compiled once per
+dtype and cached with the package, so graphs reuse them)."""
+import numpy as np
+from numba import njit, types
+from numba.extending import register_jitable
+from numba.np.linalg import _BLAS
+
+from ...tensor import philox
+
+_MASK = 0xFFFFFFFF
+
+
+class KernelCheckError(Exception):
+    """Raised inside compiled code by a failed run-time check; ``args`` are
+    the check's number (the linker's table says which node and what message)
+    and the values the message quotes."""
+
+
+@register_jitable
+def _words(key, counter0, b):
+    lo = (counter0 & _MASK) + b
+    return philox.philox4x32(lo & _MASK, (((counter0 >> 32) & _MASK) + (lo >> 32)) & _MASK, 0, 0,
+                             key & _MASK, (key >> 32) & _MASK)
+
+
+@register_jitable
+def _word(key, counter0, i):
+    x0, x1, x2, x3 = _words(key, counter0, i // 4)
+    j = i % 4
+    if j == 0:
+        return x0
+    if j == 1:
+        return x1
+    if j == 2:
+        return x2
+    return x3
+
+
+@register_jitable
+def uniform_fill(key, counter0, low, high, out):
+    """``out[j] = low[j] + (high[j] - low[j]) * uniform01(word j)`` in
+    float64, cast to ``out``'s dtype (``philox.uniform``). ``out`` is flat;
+    the parameters are float64 arrays of ``out.size`` elements, or of one
+    (the same for all). Returns the blocks used."""
+    n = out.size
+    for b in range((n + 3) // 4):
+        x0, x1, x2, x3 = _words(key, counter0, b)
+        for m in range(4):
+            j = 4 * b + m
+            if j >= n:
+                break
+            w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            lo = low[0] if low.size == 1 else low[j]
+            hi = high[0] if high.size == 1 else high[j]
+            out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
+    return (n + 3) // 4
+
+
+@register_jitable
+def normal_fill(key, counter0, avg, std, out):
+    """Box-Muller draws as ``philox.normal``; returns the blocks used."""
+    n = out.size
+    for j in range((n + 1) // 2):
+        z0, z1 = philox.normal_scalar(_word(key, counter0, 2 * j), _word(key, counter0, 2 * j + 1), 0.0, 1.0)
+        for i, z in ((2 * j, z0), (2 * j + 1, z1)):
+            if i < n:
+                a = avg[0] if avg.size == 1 else avg[i]
+                s = std[0] if std.size == 1 else std[i]
+                out[i] = a + s * z
+    return (2 * ((n + 1) // 2) + 3) // 4
+
+
+@register_jitable
+def binomial_fill(key, counter0, trials, p, out):
+    """Counts of ``uniform01 < p[j]`` over ``trials`` words each, as
+    ``philox.binomial``; returns the blocks used."""
+    n = out.size
+    total = n * trials
+    for j in range(n):
+        out[j] = 0
+    for b in range((total + 3) // 4):
+        x0, x1, x2, x3 = _words(key, counter0, b)
+        for m in range(4):
+            w = 4 * b + m
+            if w >= total:
+                break
+            x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
+                out[w // trials] += 1
+    return (total + 3) // 4
+
+
+@register_jitable
+def flat_param(value, shape):
+    """``value`` broadcast to ``shape``: a flat float64 copy."""
+    return np.ascontiguousarray(np.broadcast_to(value.astype(np.float64), shape)).reshape(-1)
+
+
+# ------------------------------------------------------------ reductions
+# Compiled once per dtype pair and cached with this package, so that a new
+# graph's reductions cost nothing to compile. ``x`` is a C-contiguous view
+# (A, K1, B, K2, C) of the input, reduced over A, B and C into ``acc``
+# (K1, K2), which holds the identity (or the values to combine with).
+
+def _reducer(combine, fastmath):
+    @njit(cache=True, fastmath=fastmath, error_model="numpy")
+    def reduce5(x, acc):
+        na, nk1, nb, nk2, nc = x.shape
+        for a in range(na):
+            for k1 in range(nk1):
+                for b in range(nb):
+                    if nc == 1:
+                        for k2 in range(nk2):
+                            acc[k1, k2] = combine(acc[k1, k2], x[a, k1, b, k2, 0])
+                    else:
+                        for k2 in range(nk2):
+                            s = acc[k1, k2]
+                            for c in range(nc):
+                                s = combine(s, x[a, k1, b, k2, c])
+                            acc[k1, k2] = s
+    return reduce5
+
+
+@register_jitable
+def _add(s, v):
+    return s + v
+
+
+@register_jitable
+def _mul(s, v):
+    return s * v
+
+
+@register_jitable
+def _max(s, v):
+    return v if (v > s or v != v) else s  # NaN propagates
+
+
+@register_jitable
+def _min(s, v):
+    return v if (v < s or v != v) else s
+
+
+@register_jitable
+def _all(s, v):
+    return s and v != 0
+
+
+@register_jitable
+def _any(s, v):
+    return s or v != 0
+
+
+# sums and products may reassociate (vectorized, within rounding); max/min must see every NaN
+sum5 = _reducer(_add, {"reassoc", "nsz"})
+prod5 = _reducer(_mul, {"reassoc", "nsz"})
+max5 = _reducer(_max, False)
+min5 = _reducer(_min, False)
+all5 = _reducer(_all, False)
+any5 = _reducer(_any, False)
+
+
+# ------------------------------------------------------------------ BLAS
+# Numba's own entry to the BLAS that SciPy ships (what np.dot uses inside
+# njit), called directly for GEMM's transpose flags and beta = 1.
+_N, _T = np.int8(ord("n")), np.int8(ord("t"))
+
+
+def _gemm(dtype, kind):
+    xxgemm = _BLAS().numba_xxgemm(dtype)
+
+    @register_jitable
+    def gemm(a, trans_a, b, trans_b, c, beta):
+        """``c = op(a) @ op(b) + beta * c`` for C-contiguous matrices of
+        one dtype, ``op`` transposing where the flag is set."""
+        m, n = c.shape
+        k = a.shape[0] if trans_a else a.shape[1]
+        if m == 0 or n == 0:
+            return
+        if k == 0:  # an empty sum: c = beta * c (c may be uninitialised when beta is 0)
+            if beta == 0:
+                c.fill(0)
+            else:
+                c *= beta
+            return
+        scalars = np.empty(2, c.dtype)
+        scalars[0] = 1
+        scalars[1] = beta
+        # row-major c is column-major c^T = op(b)^T op(a)^T: swap the operands
+        status = xxgemm(kind, _T if trans_b else _N, _T if trans_a else _N, n, m, k, scalars.ctypes, b.ctypes,
+                        max(b.shape[1], 1), a.ctypes, max(a.shape[1], 1), scalars[1:].ctypes, c.ctypes, n)
+        if status != 0:
+            raise RuntimeError("BLAS gemm failed")
+    return gemm
+
+
+sgemm = _gemm(types.float32, np.int8(ord("s")))
+dgemm = _gemm(types.float64, np.int8(ord("d")))
