@@ -135,18 +135,12 @@ def run_cnn(cfg: CNNConfig, data: MNIST, outdir, mode=None, resume=False, progre
     order_tr, order_te = np.arange(cfg.n_train), np.arange(cfg.n_test)
     history = {"train_cost": [], "test_accuracy": [], "seconds": []}
     config = asdict(cfg)
-    loaded = training.load_checkpoint(outdir, variables) if resume else None
+    loaded = training.resume_or_start(outdir, variables, config, rng, resume, OUTPUTS,
+                                      "epochs", "train_cost", "epochs")
     if loaded:
         meta, arrays = loaded
-        training.check_resumable(meta, config, ("epochs",), outdir)
         history = meta["history"]
-        if len(history["train_cost"]) > cfg.epochs:
-            raise training.UsageError(f"the checkpoint in {outdir} has {len(history['train_cost'])} "
-                                      f"epochs, more than the {cfg.epochs} asked for")
-        training.set_rng_state(rng, meta["rng"])
         order_tr, order_te = arrays["order_train"], arrays["order_test"]
-    else:
-        training.remove_outputs(outdir, OUTPUTS)
 
     batches = training.full_batches(cfg.n_train, cfg.batch_size)
     label = f"cnn-{cfg.optimizer}"

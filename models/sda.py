@@ -217,17 +217,10 @@ def run_sda(cfg: SDAConfig, data: MNIST, outdir, mode=None, resume=False, progre
     config = json.loads(json.dumps(asdict(cfg)))
     history = {"pretrain_cost": [[] for _ in net.W], "finetune_cost": [], "finetune_accuracy": [],
                "seconds": [[] for _ in fns.phases]}
-    loaded = training.load_checkpoint(outdir, fns.variables) if resume else None
+    loaded = training.resume_or_start(outdir, fns.variables, config, rng, resume, OUTPUTS,
+                                      "finetune_epochs", "finetune_cost", "fine-tuning epochs")
     if loaded:
-        meta, _ = loaded
-        training.check_resumable(meta, config, ("finetune_epochs",), outdir)
-        history = meta["history"]
-        if len(history["finetune_cost"]) > cfg.finetune_epochs:
-            raise training.UsageError(f"the checkpoint in {outdir} has {len(history['finetune_cost'])} "
-                                      f"fine-tuning epochs, more than the {cfg.finetune_epochs} asked for")
-        training.set_rng_state(rng, meta["rng"])
-    else:
-        training.remove_outputs(outdir, OUTPUTS)
+        history = loaded[0]["history"]
 
     def checkpoint(phase, epoch):
         training.save_checkpoint(outdir, fns.variables, {"config": config, "history": history,

@@ -176,6 +176,26 @@ def set_rng_state(rng: np.random.Generator, state: dict) -> None:
     rng.bit_generator.state = state
 
 
+def resume_or_start(folder: Path, variables: dict, config: dict, rng: np.random.Generator, resume: bool,
+                    outputs, epochs_key: str, history_key: str, what: str):
+    """Start a run: with ``resume``, restore ``variables`` and ``rng`` from
+    the checkpoint in ``folder`` and return its ``(meta, arrays)`` after
+    checking it was made with ``config`` (only ``epochs_key`` may differ)
+    and has no more than ``config[epochs_key]`` epochs of ``history_key``;
+    else delete the earlier run's ``outputs`` and return None."""
+    loaded = load_checkpoint(folder, variables) if resume else None
+    if not loaded:
+        remove_outputs(folder, outputs)
+        return None
+    meta, arrays = loaded
+    check_resumable(meta, config, (epochs_key,), folder)
+    done, limit = len(meta["history"][history_key]), config[epochs_key]
+    if done > limit:
+        raise UsageError(f"the checkpoint in {folder} has {done} {what}, more than the {limit} asked for")
+    set_rng_state(rng, meta["rng"])
+    return meta, arrays
+
+
 def batch_bar(batches, desc: str, enabled: bool):
     """A tqdm bar over ``batches``; call ``.set_postfix(cost=...)`` on it."""
     return tqdm(batches, desc=desc, leave=False, disable=not enabled, dynamic_ncols=True, mininterval=0.5)
