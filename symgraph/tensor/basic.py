@@ -13,7 +13,8 @@ from .scalar import SCALAR_OPS, Cast
 
 
 def _python_number(x):
-    return isinstance(x, (numbers.Number, np.bool_)) and not isinstance(x, np.generic) or isinstance(x, bool)
+    """Python scalars (bool, int, float, complex) are weakly typed; NumPy scalars are not."""
+    return isinstance(x, numbers.Number) and not isinstance(x, np.generic)
 
 
 def constant(value, name=None, dtype=None):
