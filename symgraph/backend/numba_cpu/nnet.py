@@ -55,6 +55,12 @@ def _promoted(node):
     return np.result_type(*[v.dtype for v in node.inputs[:2]]).name
 
 
+def _same_spatial(gen, gy, oh, ow):
+    """Check at run time that the output gradient ``gy`` is ``oh`` x ``ow``."""
+    _same(gen, f"{gy.name}.shape[2]", oh, "the output gradient's height differs from the convolution's")
+    _same(gen, f"{gy.name}.shape[3]", ow, "the output gradient's width differs from the convolution's")
+
+
 @register_kernel(Conv2d)
 def emit_conv2d(op, node, gen):
     x, w = gen.ins
@@ -75,8 +81,7 @@ def emit_conv2d_grad_input(op, node, gen):
     _same(gen, f"{xshape.name}[1]", f"{w.name}.shape[1]", "the input's channels differ from the filters'")
     kh, kw = f"{w.name}.shape[2]", f"{w.name}.shape[3]"
     ph, pw, oh, ow = _conv_geometry(gen, op, xh, xw, kh, kw)
-    _same(gen, f"{gy.name}.shape[2]", oh, "the output gradient's height differs from the convolution's")
-    _same(gen, f"{gy.name}.shape[3]", ow, "the output gradient's width differs from the convolution's")
+    _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
     _result(gen, f"nnet.conv2d_grad_input({gy.name}, {w.name}, {xh}, {xw}, {ph}, {pw}, {sh}, {sw}, {op.flip})", node)
 
@@ -90,8 +95,7 @@ def emit_conv2d_grad_weights(op, node, gen):
     _same(gen, f"{wshape.name}[0]", f"{gy.name}.shape[1]", "the filters' count differs from the gradient's channels")
     _same(gen, f"{wshape.name}[1]", f"{x.name}.shape[1]", "the filters' channels differ from the input's")
     ph, pw, oh, ow = _conv_geometry(gen, op, f"{x.name}.shape[2]", f"{x.name}.shape[3]", kh, kw)
-    _same(gen, f"{gy.name}.shape[2]", oh, "the output gradient's height differs from the convolution's")
-    _same(gen, f"{gy.name}.shape[3]", ow, "the output gradient's width differs from the convolution's")
+    _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
     _result(gen, f"nnet.conv2d_grad_weights({x.name}, {gy.name}, {kh}, {kw}, {ph}, {pw}, {sh}, {sw}, {op.flip})",
             node)
