@@ -97,7 +97,7 @@ def emit_blas_gemm(gen, node, trans_a, trans_b, bias):
             gen.line(f"{out} = {c.name}")  # accumulate into the bias's own buffer
         else:
             gen.line(f"{out} = np.empty(({rows}, {cols}), {dtype_expr(dtype)})")
-            gen.line(f"{out}[...] = np.broadcast_to({c.name}, ({rows}, {cols}))")
+            gen.assign_loops(out, 2, c.name, cvar)
         beta = "1.0"
     else:
         gen.line(f"{out} = np.empty(({rows}, {cols}), {dtype_expr(dtype)})")

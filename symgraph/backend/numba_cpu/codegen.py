@@ -27,8 +27,11 @@ from numba import njit, types
 
 import symgraph.backend.numba_cpu.kernels_nnet as nnet
 import symgraph.backend.numba_cpu.runtime as rt
-from symgraph.backend.numba_cpu.runtime import KernelCheckError
+from symgraph.backend.numba_cpu.calls import call_kernel
 """
+
+KERNELS_TYPE = "types.Array(types.int64, 1, 'C')"  # the driver's last argument: the kernels' addresses
+_SCALAR_TYPES = {"int64": "np.int64", "bool": "np.bool_", "float64": "np.float64"}
 
 JIT_OPTIONS = "cache=True, error_model='numpy'"
 
@@ -58,10 +61,11 @@ class VarInfo:
 class Check:
     """A run-time check of a node: ``message(values)`` says what failed."""
 
-    def __init__(self, node, message):
-        self.node, self.message = node, message
+    def __init__(self, node, message, arity):
+        self.node, self.message, self.arity = node, message, arity
 
     def format(self, values):
+        values = [int(v) if float(v).is_integer() else v for v in values[:self.arity]]
         text = self.message(*values) if callable(self.message) else self.message.format(*values)
         return f"{self.node.op}: {text}"
 
@@ -109,10 +113,12 @@ class NodeWriter:
         """Raise, when ``condition`` holds at run time, an ExecutionError
         naming this node, with ``message`` (a format string or a function of
         ``values``, the run-time numbers it quotes)."""
-        self.module.checks.append(Check(self.node, message))
-        args = "".join(f", {v}" for v in values)
-        with self.block(f"if {condition}:"):
-            self.line(f"raise KernelCheckError({len(self.module.checks) - 1}{args})")
+        if len(values) > 4:
+            raise ValueError("a run-time check quotes at most four values")
+        self.module.checks.append(Check(self.node, message, len(values)))
+        args = "".join(f", np.float64({v})" for v in values) + ", 0.0" * (4 - len(values))
+        with self.block(f"if {condition}:"):  # one shared raising function: a raise per check compiles slowly
+            self.line(f"rt.check_failed(np.int64({len(self.module.checks) - 1}){args})")
 
     def scalar(self, i):
         """Input ``i`` (a tensor with one element) as a scalar expression."""
@@ -129,6 +135,50 @@ class NodeWriter:
     def shape_tuple(self, i):
         info = self.ins[i]
         return "(" + "".join(f"{info.name}.shape[{d}], " for d in range(info.ndim)) + ")"
+
+    def kernel_call(self, kernel, *args):
+        """The expression calling the library kernel ``kernel`` (``'nnet.<name>'``
+        or ``'rt.<name>'``, an njit function) through its address (see
+        ``calls.py``). ``args``: ``(expr, dtype, ndim)`` for a C-contiguous
+        array, ``(expr, 'int64' | 'bool' | 'float64')`` for a scalar."""
+        exprs, argtypes = [], []
+        for arg in args:
+            if len(arg) == 3:
+                expr, dtype, ndim = arg
+                exprs.append(expr)
+                argtypes.append(_array_type(dtype, ndim))
+            else:
+                expr, kind = arg
+                exprs.append(f"{_SCALAR_TYPES[kind]}({expr})")
+                argtypes.append(_numba_type(kind))
+        slot, key = self.module.kernel_slot(kernel, tuple(argtypes))
+        return f"call_kernel(kernels[{slot}], {kernel}, {key}, ({''.join(e + ', ' for e in exprs)}))"
+
+    def c_array(self, i, dtype=None):
+        """Input ``i``'s array as a C-contiguous expression of ``dtype``
+        (its own by default): a copy only where needed."""
+        info = self.ins[i]
+        if dtype is not None and dtype != info.dtype:
+            return f"{info.name}.astype({dtype_expr(dtype)})"
+        return info.name if info.layout == "C" else f"np.ascontiguousarray({info.name})"
+
+    def assign_loops(self, target, ndim, value, value_var, operator="="):
+        """Emit ``target[i...] <operator> value[...]`` as a loop nest over
+        ``target``'s ``ndim`` dimensions, ``value`` (an array of
+        ``value_var``'s type, lengths checked already) aligned with the
+        trailing ones and broadcast where its length is 1. Loops, not a
+        Numba array assignment: that costs seconds to compile (its error
+        message formats shapes)."""
+        loops = [self.tmp("i") for _ in range(ndim)]
+        offset = ndim - value_var.ndim
+        index = [("0" if value_var.broadcastable[d]
+                  else f"min({loops[offset + d]}, {value}.shape[{d}] - 1)") for d in range(value_var.ndim)]
+        depth = self.src.depth
+        for d, i in enumerate(loops):
+            self.line(f"for {i} in range({target}.shape[{d}]):")
+            self.src.depth += 1
+        self.line(f"{target}[{', '.join(loops) or '()'}] {operator} {value}[{', '.join(index) or '()'}]")
+        self.src.depth = depth
 
     def set_output(self, k, layout="C", view_of=None, remap=None, literal=None):
         """Describe output ``k``: by default a fresh C-contiguous array;
@@ -181,6 +231,20 @@ class ModuleSource:
                 self.clients.setdefault(v, []).append(node)
         leaves = [v for v in fgraph.leaves() if isinstance(v, Constant)]
         self.const_args = [c for c in dict.fromkeys(leaves) if c.data.size > SMALL_CONSTANT]
+        self.kernels = {}
+
+    def kernel_slot(self, kernel, argtypes):
+        """The position of (``kernel``, ``argtypes``) in the module's
+        ``KERNELS`` table and the checksum its calls quote."""
+        from .calls import signature_key
+        slot = self.kernels.setdefault((kernel, argtypes), len(self.kernels))
+        return slot, signature_key(argtypes)
+
+    def kernels_table(self):
+        """The ``KERNELS`` line of the module: (kernel, argument types) pairs."""
+        rows = "".join(f"    ({kernel}, ({''.join(_type_source(t) + ', ' for t in argtypes)})),\n"
+                       for kernel, argtypes in self.kernels)
+        return f"KERNELS = (\n{rows})\n"
 
     # ---------------------------------------------------------------- leaves
 
@@ -225,6 +289,7 @@ class ModuleSource:
         names = itertools.count()
         src = Source(names)
         infos, params, sig = {}, [], []
+        self.kernels = {}
         for i, var in enumerate(self.fgraph.inputs):
             name = f"in{i}"
             infos[var] = VarInfo(name, var)
@@ -238,6 +303,8 @@ class ModuleSource:
             if isinstance(const, Constant) and const not in infos:
                 infos[const] = self.constant_info(const)
         self._write_nodes(src, infos, list(enumerate(self.nodes)), allow_inplace=True)
+        params.append("kernels")
+        sig.append(KERNELS_TYPE)
         self.driver_infos = infos
         returned = []
         for out in dict.fromkeys(self.computed_outputs()):
@@ -246,6 +313,7 @@ class ModuleSource:
         src.line(f"return ({''.join(r + ', ' for r in returned)})")
         body = "\n".join(src.lines)
         text = (HEADER.format(fingerprint=self.fingerprint) + "\n" + "\n".join(self._globals) + "\n\n"
+                + self.kernels_table() + "\n"
                 f"SIGNATURE = ({''.join(s + ', ' for s in sig)})\n\n\n"
                 f"@njit(SIGNATURE, {JIT_OPTIONS})\n"
                 f"def driver({', '.join(params)}):\n{body}\n")
@@ -264,6 +332,7 @@ class ModuleSource:
     def nodes_source(self):
         """The module text with one function ``node_<k>`` per node."""
         functions = []
+        self.kernels = {}
         for k, node in enumerate(self.nodes):
             src = Source(itertools.count())
             infos, params = {}, []
@@ -278,11 +347,32 @@ class ModuleSource:
             outs = [f"np.copy({infos[o].name})" if isinstance(infos[o].base, Constant) else infos[o].name
                     for o in node.outputs]
             src.line(f"return ({''.join(o + ', ' for o in outs)})")
-            functions.append(f"@njit({JIT_OPTIONS})\ndef node_{k}({', '.join(params)}):\n" + "\n".join(src.lines))
-        return (HEADER.format(fingerprint=self.fingerprint) + "\n" + "\n".join(self._globals) + "\n\n\n"
+            functions.append(f"@njit({JIT_OPTIONS})\ndef node_{k}({', '.join(params + ['kernels'])}):\n"
+                             + "\n".join(src.lines))
+        return (HEADER.format(fingerprint=self.fingerprint) + "\n" + "\n".join(self._globals) + "\n\n"
+                + self.kernels_table() + "\n\n"
                 + "\n\n\n".join(functions) + "\n")
 
 
 def dtype_expr(dtype):
     """``np.float32`` and friends, for allocations in generated code."""
     return np_type(dtype)
+
+
+def _array_type(dtype, ndim):
+    from numba import from_dtype, types
+    return types.Array(from_dtype(np.dtype(dtype)), ndim, "C")
+
+
+def _numba_type(kind):
+    from numba import types
+    return {"int64": types.int64, "bool": types.boolean, "float64": types.float64}[kind]
+
+
+def _type_source(t):
+    """Source text that rebuilds the Numba type ``t`` (a C array or a scalar)."""
+    from numba import types
+    if isinstance(t, types.Array):
+        dtype = "bool_" if t.dtype == types.boolean else str(t.dtype)
+        return f"types.Array(types.{dtype}, {t.ndim}, 'C')"
+    return f"types.{'boolean' if t == types.boolean else t}"

@@ -19,11 +19,12 @@ from ...errors import ExecutionError, SymgraphError
 from ...graph.basic import Constant
 from ...graph.sourceinfo import with_source
 from .. import cache, register_linker
+from .calls import kernel_addresses
 from .codegen import ModuleSource
 from .runtime import KernelCheckError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_RUNTIME_FILES = [os.path.join(_HERE, f) for f in ("kernels_nnet.py", "runtime.py")] + [
+_RUNTIME_FILES = [os.path.join(_HERE, f) for f in ("kernels_nnet.py", "runtime.py", "calls.py")] + [
     os.path.join(os.path.dirname(os.path.dirname(_HERE)), "tensor", "philox.py")]
 
 
@@ -93,24 +94,27 @@ class NumbaLinker:
         except _numba_errors() as exc:
             raise self._locate_compile_error(exc) from None
         self.driver, self.source_path, self.load_info = module.driver, info.path, info
+        self.kernel_addresses = kernel_addresses(module.KERNELS)
         self.cache_hit = bool(self.driver.stats.cache_hits)
 
     def _build_nodes(self):
         text = self.code.nodes_source()
         module, info = cache.load(text, "sgn")
         self.source_path, self.load_info = info.path, info
+        addresses = kernel_addresses(module.KERNELS)
         self.node_fns, hits = [], []
         for k, node in enumerate(self.nodes):
             fn = getattr(module, f"node_{k}")
             params = self.code.node_params(node)
             self._compile_node(fn, node, params)
             hits.append(bool(fn.stats.cache_hits))
-            self.node_fns.append((fn, params))
+            self.node_fns.append((_with_addresses(fn, addresses), params))
         self.cache_hit = all(hits)
 
     def _compile_node(self, fn, node, params):
         from numba import from_dtype, types
         sig = tuple(types.Array(from_dtype(np.dtype(v.dtype)), v.ndim, "C") for v in params)
+        sig += (types.Array(types.int64, 1, "C"),)  # the kernels' addresses
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", _performance_warning())
@@ -173,6 +177,7 @@ class NumbaLinker:
         if self.driver is not None:
             args = [contiguous(v) for v in input_values]
             args += self.const_values
+            args.append(self.kernel_addresses)
             try:
                 results = self.driver(*args)
             except KernelCheckError as exc:
@@ -240,6 +245,13 @@ class NumbaLinker:
     @staticmethod
     def to_host(value):
         return value
+
+
+def _with_addresses(fn, addresses):
+    """A per-node function that takes its arguments but the kernels' addresses."""
+    def run(*args):
+        return fn(*args, addresses)
+    return run
 
 
 def _guard(node, outputs):

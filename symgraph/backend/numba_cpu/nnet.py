@@ -38,6 +38,15 @@ def _conv_geometry(gen, op, h, w, kh, kw):
     return ph, pw, oh, ow
 
 
+def _arrays(gen, *inputs):
+    """Kernel arguments: inputs as C-contiguous arrays."""
+    return [(gen.c_array(i), gen.ins[i].dtype, gen.ins[i].ndim) for i in inputs]
+
+
+def _ints(*exprs):
+    return [(e, "int64") for e in exprs]
+
+
 def _same(gen, a, b, what):
     gen.check(f"{a} != {b}", what + ": {0} != {1}", a, b)
 
@@ -68,7 +77,8 @@ def emit_conv2d(op, node, gen):
     kh, kw = f"{w.name}.shape[2]", f"{w.name}.shape[3]"
     ph, pw, _, _ = _conv_geometry(gen, op, f"{x.name}.shape[2]", f"{x.name}.shape[3]", kh, kw)
     sh, sw = op.stride
-    _result(gen, f"nnet.conv2d_forward({x.name}, {w.name}, {ph}, {pw}, {sh}, {sw}, {op.flip})", node)
+    _result(gen, gen.kernel_call("nnet.conv2d_forward", *_arrays(gen, 0, 1), *_ints(ph, pw, sh, sw),
+                                 (op.flip, "bool")), node)
 
 
 @register_kernel(Conv2dGradInput)
@@ -83,7 +93,8 @@ def emit_conv2d_grad_input(op, node, gen):
     ph, pw, oh, ow = _conv_geometry(gen, op, xh, xw, kh, kw)
     _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
-    _result(gen, f"nnet.conv2d_grad_input({gy.name}, {w.name}, {xh}, {xw}, {ph}, {pw}, {sh}, {sw}, {op.flip})", node)
+    _result(gen, gen.kernel_call("nnet.conv2d_grad_input", *_arrays(gen, 0, 1), *_ints(xh, xw, ph, pw, sh, sw),
+                                 (op.flip, "bool")), node)
 
 
 @register_kernel(Conv2dGradWeights)
@@ -97,8 +108,8 @@ def emit_conv2d_grad_weights(op, node, gen):
     ph, pw, oh, ow = _conv_geometry(gen, op, f"{x.name}.shape[2]", f"{x.name}.shape[3]", kh, kw)
     _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
-    _result(gen, f"nnet.conv2d_grad_weights({x.name}, {gy.name}, {kh}, {kw}, {ph}, {pw}, {sh}, {sw}, {op.flip})",
-            node)
+    _result(gen, gen.kernel_call("nnet.conv2d_grad_weights", *_arrays(gen, 0, 1), *_ints(kh, kw, ph, pw, sh, sw),
+                                 (op.flip, "bool")), node)
 
 
 def _pool_out_length(op, size, d):
@@ -127,20 +138,19 @@ def _pool_geometry(gen, op, x):
     return lead, h, w, oh, ow
 
 
-def _as4d(gen, info, lead, h, w, dtype=None):
-    """``info``'s array as (lead, 1, h, w) (or itself when 4-d), cast to
-    ``dtype`` if given."""
-    expr = info.name
-    if dtype is not None and dtype != info.dtype:
-        expr = f"{expr}.astype({dtype_expr(dtype)})"
-    if info.ndim == 4:
-        return expr
-    return f"np.ascontiguousarray({expr}).reshape(({lead}, 1, {h}, {w}))"
+def _as4d(gen, i, lead, h, w, dtype=None):
+    """Input ``i`` as a kernel argument: a C-contiguous (lead, 1, h, w)
+    array (or itself when 4-d), cast to ``dtype`` if given."""
+    info = gen.ins[i]
+    dtype = dtype or info.dtype
+    expr = gen.c_array(i, dtype)
+    if info.ndim != 4:
+        expr = f"{expr}.reshape(({lead}, 1, {h}, {w}))"
+    return expr, dtype, 4
 
 
 def _pool_args(op):
-    return (f"{op.ws[0]}, {op.ws[1]}, {op.stride[0]}, {op.stride[1]}, {op.pad[0]}, {op.pad[1]}, "
-            f"{op.ignore_border}, {pool_mode_code(op.mode)}")
+    return [*_ints(*op.ws, *op.stride, *op.pad), (op.ignore_border, "bool"), (pool_mode_code(op.mode), "int64")]
 
 
 def _unflatten(gen, info, out, oh, ow):
@@ -153,8 +163,8 @@ def _unflatten(gen, info, out, oh, ow):
 def emit_pool2d(op, node, gen):
     (x,), out = gen.ins, gen.outs[0]
     lead, h, w, oh, ow = _pool_geometry(gen, op, x)
-    x4 = _as4d(gen, x, lead, h, w, node.outputs[0].dtype)
-    gen.line(f"{out} = nnet.pool2d_forward({x4}, {_pool_args(op)})")
+    x4 = _as4d(gen, 0, lead, h, w, node.outputs[0].dtype)
+    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_forward', x4, *_pool_args(op))}")
     _unflatten(gen, x, out, oh, ow)
 
 
@@ -171,9 +181,9 @@ def emit_pool2d_grad(op, node, gen):
             _same(gen, f"{info.name}.shape[{d}]", f"{x.name}.shape[{d}]",
                   f"the {what} has the wrong length at dimension {d}")
     dtype = node.outputs[0].dtype
-    x4 = _as4d(gen, x, lead, h, w, None if x.dtype == dtype or op.mode == "max" else dtype)
-    y4, gy4 = _as4d(gen, y, lead, oh, ow), _as4d(gen, gy, lead, oh, ow)
-    gen.line(f"{out} = nnet.pool2d_grad({x4}, {y4}, {gy4}, {_pool_args(op)})")
+    x4 = _as4d(gen, 0, lead, h, w, None if x.dtype == dtype or op.mode == "max" else dtype)
+    y4, gy4 = _as4d(gen, 1, lead, oh, ow), _as4d(gen, 2, lead, oh, ow)
+    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_grad', x4, y4, gy4, *_pool_args(op))}")
     _unflatten(gen, x, out, h, w)
 
 
@@ -182,17 +192,18 @@ def _softmax(kernel):
         (x,), out = gen.ins, gen.outs[0]
         n, axis = x.ndim, op.axis % x.ndim
         if axis == n - 1:
-            source = x.name if x.layout == "C" else f"np.ascontiguousarray({x.name})"
-            gen.line(f"{out} = nnet.{kernel}({source}.reshape(({x.name}.size // {x.name}.shape[{axis}] "
-                     f"if {x.name}.shape[{axis}] else 0, {x.name}.shape[{axis}])))")
+            rows = gen.c_array(0) + f".reshape(({x.name}.size // {x.name}.shape[{axis}] if {x.name}.shape[{axis}] " \
+                f"else 0, {x.name}.shape[{axis}]))"
+            gen.line(f"{out} = {gen.kernel_call('nnet.' + kernel, (rows, x.dtype, 2))}")
             gen.line(f"{out} = {out}.reshape({gen.shape_tuple(0)})")
             return
         perm = tuple(d for d in range(n) if d != axis) + (axis,)
         back = tuple(perm.index(d) for d in range(n))
         moved = gen.tmp("m")
         gen.line(f"{moved} = np.ascontiguousarray({x.name}.transpose({perm!r}))")
-        gen.line(f"{out} = nnet.{kernel}({moved}.reshape(({moved}.size // {moved}.shape[{n - 1}] "
-                 f"if {moved}.shape[{n - 1}] else 0, {moved}.shape[{n - 1}])))")
+        rows = f"{moved}.reshape(({moved}.size // {moved}.shape[{n - 1}] if {moved}.shape[{n - 1}] else 0, " \
+            f"{moved}.shape[{n - 1}]))"
+        gen.line(f"{out} = {gen.kernel_call('nnet.' + kernel, (rows, x.dtype, 2))}")
         gen.line(f"{out} = np.ascontiguousarray({out}.reshape({moved}.shape).transpose({back!r}))")
     return emit
 

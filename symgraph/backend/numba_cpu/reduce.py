@@ -79,10 +79,10 @@ def emit_reduce(op, node, gen):
         gen.check(" * ".join(lengths[d] for d in sorted(axes)) + " == 0",
                   f"{kind} of an empty dimension (zero-size reduction has no identity)")
     sizes = [" * ".join(lengths[d] for d in dims) if dims else "1" for dims in groups]
-    source = x.name if x.layout == "C" else f"np.ascontiguousarray({x.name})"
     acc = gen.tmp("acc")
     gen.line(f"{acc} = np.full(({sizes[1]}, {sizes[3]}), {_identity(kind, acc_dtype)}, {dtype_expr(acc_dtype)})")
-    gen.line(f"rt.{kind}5({source}.reshape(({', '.join(sizes)})), {acc})")
+    view = f"{gen.c_array(0)}.reshape(({', '.join(sizes)}))"
+    gen.line(gen.kernel_call(f"rt.{kind}5", (view, x.dtype, 5), (acc, acc_dtype, 2)))
     kept = "(" + "".join(f"{lengths[d]}, " for d in range(n) if d not in axes) + ")"
     gen.line(f"{out} = {acc}.reshape({kept})")
     if acc_dtype != out_dtype:

@@ -18,6 +18,13 @@ class KernelCheckError(Exception):
     and the values the message quotes."""
 
 
+@njit(cache=True)
+def check_failed(check, a, b, c, d):
+    """Raise the KernelCheckError of check number ``check``, quoting up to
+    four values (float64: shapes and indices are exact)."""
+    raise KernelCheckError(check, a, b, c, d)
+
+
 @register_jitable
 def _words(key, counter0, b):
     lo = (counter0 & _MASK) + b

@@ -95,10 +95,7 @@ def emit_alloc(op, node, gen):
         gen.check(f"{got} != 1 and {got} != {target}",
                   f"cannot broadcast a value of length {{0}} at dimension {d} to length {{1}}", got, target)
     gen.line(f"{out} = np.empty({_tuple(lengths)}, {dtype})")
-    if n == 0:
-        gen.line(f"{out}[()] = {value.name}[()]")
-    else:
-        gen.line(f"{out}[...] = np.broadcast_to({value.name}, {_tuple(lengths)})")
+    gen.assign_loops(out, n, value.name, node.inputs[0])
 
 
 @register_kernel(ARange)
@@ -134,8 +131,10 @@ def emit_join(op, node, gen):
     gen.line(f"{out} = np.empty({shape}, {dtype_expr(node.outputs[0].dtype)})")
     offset = gen.tmp("off")
     gen.line(f"{offset} = 0")
-    for x in gen.ins:
+    for x, var in zip(gen.ins, node.inputs):
         length = f"{x.name}.shape[{axis}]"
         index = ", ".join(f"{offset}:{offset} + {length}" if d == axis else ":" for d in range(ndim))
-        gen.line(f"{out}[{index}] = {x.name}")
+        region = gen.tmp("r")
+        gen.line(f"{region} = {out}[{index}]")
+        gen.assign_loops(region, ndim, x.name, var)
         gen.line(f"{offset} += {length}")

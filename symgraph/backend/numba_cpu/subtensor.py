@@ -70,8 +70,4 @@ def emit_inc_subtensor(op, node, gen):
         got = f"{y.name}.shape[{d}]"
         gen.check(f"{got} != 1 and {got} != {target}",
                   f"cannot fit a value of length {{0}} at dimension {d} into a region of length {{1}}", got, target)
-    target = f"{region}[...]" if op.set_instead_of_inc else region  # (Numba reads no view[...])
-    if y.ndim == 0:
-        gen.line(f"{target} {operator} {value}[()]")
-    else:
-        gen.line(f"{target} {operator} np.broadcast_to({value}, {region}.shape)")
+    gen.assign_loops(region, x.ndim - op.template.count("i"), value, node.inputs[1], operator)
