@@ -28,12 +28,13 @@ from numba import njit, types
 import symgraph.backend.numba_cpu.kernels_nnet as nnet
 import symgraph.backend.numba_cpu.runtime as rt
 from symgraph.backend.numba_cpu.calls import call_kernel
+from symgraph.backend.numba_cpu.pipeline import GeneratedCodeCompiler
 """
 
 KERNELS_TYPE = "types.Array(types.int64, 1, 'C')"  # the driver's last argument: the kernels' addresses
 _SCALAR_TYPES = {"int64": "np.int64", "bool": "np.bool_", "float64": "np.float64"}
 
-JIT_OPTIONS = "cache=True, error_model='numpy'"
+JIT_OPTIONS = "cache=True, error_model='numpy', pipeline_class=GeneratedCodeCompiler"
 
 
 class VarInfo:
