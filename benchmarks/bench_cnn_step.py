@@ -2,7 +2,7 @@
 batch 128 of real MNIST: Numba backend vs mode 'python' vs hand-written
 NumPy, and compile times. Prints one JSON object.
 
-    python benchmarks/bench_cnn_step.py [--steps 60] [--threads 1,2]
+    python benchmarks/bench_cnn_step.py [--steps 60] [--threads 1,2,2blas]
 """
 import sys
 from pathlib import Path

@@ -1,6 +1,6 @@
 """All Numba-backend benchmarks in one command:
 
-    python benchmarks/run_numba.py [--steps 60] [--threads 1,2]
+    python benchmarks/run_numba.py [--steps 60] [--threads 1,2,2blas]
 
 Runs bench_cnn_step.py and bench_da_step.py (each in its own processes)
 and prints one JSON object {benchmark name: report}. Times are wall clock

@@ -6,9 +6,11 @@ Every measurement runs in a fresh process (BLAS and Numba read their
 thread counts when they load; compile times need fresh processes):
 
 - ``steps``: median/min wall and process-CPU time per step over ``--steps``
-  steps after ``--warmup`` steps, for the three implementations, with
-  OPENBLAS_NUM_THREADS / NUMBA_NUM_THREADS / OMP_NUM_THREADS set to each of
-  ``--threads``;
+  steps after ``--warmup`` steps, for the three implementations, in each of
+  the thread settings of ``--threads`` (``THREAD_SETTINGS``: ``1`` one
+  thread; ``2`` two Numba threads and single-threaded BLAS, symgraph's way;
+  ``2blas`` two BLAS threads and one Numba thread, the way a hand-written
+  NumPy step uses two cores);
 - ``compile``: the time of ``symgraph.function(...)`` for the train step in
   a process with an empty graph cache (``cold``: the njit kernels shipped
   with the package come from Numba's cache if they were ever compiled
@@ -99,9 +101,13 @@ def spawn(script, extra, env):
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def thread_env(threads, **extra):
-    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(threads), NUMBA_NUM_THREADS=str(threads),
-               OMP_NUM_THREADS=str(threads), MKL_NUM_THREADS=str(threads))
+THREAD_SETTINGS = {"1": (1, 1), "2": (1, 2), "2blas": (2, 1)}  # name: (BLAS threads, Numba threads)
+
+
+def thread_env(setting, **extra):
+    blas, numba_threads = THREAD_SETTINGS[setting]
+    env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), MKL_NUM_THREADS=str(blas),
+               NUMBA_NUM_THREADS=str(numba_threads), OMP_NUM_THREADS=str(numba_threads))
     env.update({k: str(v) for k, v in extra.items()})
     return env
 
@@ -109,20 +115,23 @@ def thread_env(threads, **extra):
 def parent(bench, script, args):
     report = {"benchmark": bench.NAME, "batch": args.batch, "load_average_before": os.getloadavg()}
     with tempfile.TemporaryDirectory() as graphs, tempfile.TemporaryDirectory() as numba_all:
-        one = thread_env(1, SYMGRAPH_CACHE_DIR=graphs)
+        one = thread_env("1", SYMGRAPH_CACHE_DIR=graphs)
         compile_ = {"cold": spawn(script, ["--child", "compile"], one)}
         compile_["cached"] = spawn(script, ["--child", "compile"], one)
         compile_["cached_after_warmup"] = spawn(script, ["--child", "compile", "--warm-first"], one)
         with tempfile.TemporaryDirectory() as graphs2:
             compile_["cold_all"] = spawn(script, ["--child", "compile"],
-                                         thread_env(1, SYMGRAPH_CACHE_DIR=graphs2, NUMBA_CACHE_DIR=numba_all))
+                                         thread_env("1", SYMGRAPH_CACHE_DIR=graphs2, NUMBA_CACHE_DIR=numba_all))
         report["compile"] = compile_
         report["threads"] = {}
         for threads in args.threads:
             child = ["--child", "steps", "--batch", str(args.batch), "--steps", str(args.steps),
                      "--warmup", str(args.warmup)]
-            report["threads"][str(threads)] = spawn(script, child, thread_env(threads, SYMGRAPH_CACHE_DIR=graphs))
+            report["threads"][threads] = spawn(script, child, thread_env(threads, SYMGRAPH_CACHE_DIR=graphs))
     best = min(report["threads"].values(), key=lambda r: r["numba"]["median_ms"])
+    best_numpy = min(r["numpy"]["median_ms"] for r in report["threads"].values())
+    report["best"] = {"numba_median_ms": best["numba"]["median_ms"], "numpy_median_ms": best_numpy,
+                      "speedup_vs_numpy": round(best_numpy / best["numba"]["median_ms"], 2)}
     report["targets"] = {
         "step_ms": bench.TARGET_STEP_MS, "best_median_step_ms": best["numba"]["median_ms"],
         "step_met": best["numba"]["median_ms"] <= bench.TARGET_STEP_MS,
@@ -138,7 +147,8 @@ def main(bench, script):
     parser.add_argument("--batch", type=int, default=128)
     parser.add_argument("--steps", type=int, default=60, help="timed steps of the Numba function (>= 50)")
     parser.add_argument("--warmup", type=int, default=5)
-    parser.add_argument("--threads", type=lambda s: [int(t) for t in s.split(",")], default=[1, 2])
+    parser.add_argument("--threads", type=lambda s: s.split(","), default=list(THREAD_SETTINGS),
+                        help="thread settings, of " + ", ".join(THREAD_SETTINGS))
     parser.add_argument("--child", choices=["steps", "compile"])
     parser.add_argument("--warm-first", action="store_true")
     args = parser.parse_args()

@@ -78,9 +78,10 @@ def gemm_operand(gen, i, trans):
 
 
 def emit_blas_gemm(gen, node, trans_a, trans_b, bias):
-    """``out = op(a) @ op(b) (+ c)`` by one BLAS GEMM call (``rt.sgemm`` or
-    ``rt.dgemm``): a bias is written into the output first (or its buffer
-    is taken when nothing reads it later) and added with beta = 1."""
+    """``out = op(a) @ op(b) (+ c)`` by the library kernel
+    ``rt.gemm_parallel`` (BLAS GEMM on blocks of the output, one per Numba
+    thread): a bias is written into the output first (or
+    its buffer is taken when nothing reads it later) and added with beta = 1."""
     a, b = gen.ins[:2]
     out, dtype = gen.outs[0], node.outputs[0].dtype
     rows = f"{a.name}.shape[{1 if trans_a else 0}]"
@@ -103,7 +104,8 @@ def emit_blas_gemm(gen, node, trans_a, trans_b, bias):
         gen.line(f"{out} = np.empty(({rows}, {cols}), {dtype_expr(dtype)})")
     pa, ta = gemm_operand(gen, 0, trans_a)
     pb, tb = gemm_operand(gen, 1, trans_b)
-    gen.line(f"rt.{'s' if dtype == 'float32' else 'd'}gemm({pa}, {ta}, {pb}, {tb}, {out}, {beta})")
+    gen.line(gen.kernel_call("rt.gemm_parallel", (pa, dtype, 2), (ta, "bool"), (pb, dtype, 2), (tb, "bool"), (out, dtype, 2),
+                             (beta, "float64"), gen.threads))
 
 
 @register_kernel(Gemm)

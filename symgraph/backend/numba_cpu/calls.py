@@ -19,6 +19,7 @@ of another signature.
 """
 import zlib
 
+import numba
 import numpy as np
 from numba import types
 from numba.core import cgutils
@@ -34,12 +35,20 @@ def signature_key(argtypes):
 
 def kernel_addresses(kernels):
     """The entry addresses of ``kernels`` (pairs of an njit dispatcher and
-    a tuple of argument types), compiled or loaded from the cache."""
-    addresses = np.empty(len(kernels), np.int64)
+    a tuple of argument types), compiled or loaded from the cache, and one
+    more slot that the caller sets to the thread count parallel kernels
+    may use (``set_threads``)."""
+    addresses = np.ones(len(kernels) + 1, np.int64)
     for i, (dispatcher, argtypes) in enumerate(kernels):
         dispatcher.compile(argtypes)
         cres = dispatcher.overloads[tuple(argtypes)]
         addresses[i] = cres.library.get_pointer_to_function(cres.fndesc.llvm_func_name)
+    return addresses
+
+
+def set_threads(addresses):
+    """Store Numba's current thread count in the last slot of ``addresses``."""
+    addresses[-1] = numba.get_num_threads()
     return addresses
 
 

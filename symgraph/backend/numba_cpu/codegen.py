@@ -155,6 +155,13 @@ class NodeWriter:
         slot, key = self.module.kernel_slot(kernel, tuple(argtypes))
         return f"call_kernel(kernels[{slot}], {kernel}, {key}, ({''.join(e + ', ' for e in exprs)}))"
 
+    @property
+    def threads(self):
+        """A kernel argument: the number of threads a parallel library
+        kernel may use (Numba's setting, read by the linker at each call and
+        stored after the kernels' addresses)."""
+        return ("kernels[kernels.size - 1]", "int64")
+
     def c_array(self, i, dtype=None):
         """Input ``i``'s array as a C-contiguous expression of ``dtype``
         (its own by default): a copy only where needed."""

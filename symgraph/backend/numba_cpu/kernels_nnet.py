@@ -1,16 +1,17 @@
 """Numba nopython kernels for the heavy neural-network ops.
 
-Plain ``@numba.njit(cache=True)`` functions that generated njit code (the
-numba_cpu backend) calls directly; they also work from Python.  Semantics
+``@numba.njit(cache=True)`` functions that generated njit code (the
+numba_cpu backend) calls through their addresses; they also work from
+Python.  Semantics
 match the NumPy references ``symgraph.tensor.nnet.conv_impl`` and
 ``symgraph.tensor.signal.pool_impl`` exactly (Theano's rules).
 
 Convolution (NCHW; filters ``(K, C, kh, kw)``; ``flip=True`` is a true
 convolution, i.e. correlation with ``w[:, :, ::-1, ::-1]``)::
 
-    conv2d_forward(x, w, ph, pw, sh, sw, flip)              -> y  (N, K, oh, ow)
-    conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip)   -> gx (N, C, xh, xw)
-    conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip) -> gw (K, C, kh, kw)
+    conv2d_forward(x, w, ph, pw, sh, sw, flip[, threads])              -> y  (N, K, oh, ow)
+    conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip[, threads])   -> gx (N, C, xh, xw)
+    conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip[, threads]) -> gw (K, C, kh, kw)
 
 with ``oh = (h + 2*ph - kh) // sh + 1`` (likewise ``ow``).  The two gradients
 are the exact adjoints of the forward map.  Each is im2col per sample plus
@@ -19,8 +20,8 @@ cache.  Mixed float32/float64 operands give the promoted dtype, as NumPy.
 
 Pooling over the last two axes of a 4-d ``x`` (N, C, H, W)::
 
-    pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code) -> y
-    pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code) -> gx
+    pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code[, threads]) -> y
+    pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code[, threads]) -> gx
 
 ``mode_code``: ``POOL_MAX`` 0, ``POOL_SUM`` 1, ``POOL_AVERAGE_INC_PAD`` 2,
 ``POOL_AVERAGE_EXC_PAD`` 3 (``pool_mode_code(name)`` maps Theano's names).
@@ -33,16 +34,19 @@ Invalid shapes or parameters raise ``ValueError`` (the kernels never read
 out of bounds); the backend is expected to give the user-facing error first.
 Any layout is accepted (strided views are read in place or copied once).
 
-Performance notes (measured on the 2-core dev VM, see
-benchmarks/bench_nnet_kernels.py): the kernels are serial, since under
-``parallel=True`` busy-waiting OpenMP workers made a training step many
-times slower whenever the cores were shared (and ``numba.get_num_threads()``
-in a jitted function disables caching); no ``fastmath``: the hot loops are
-copies, GEMMs and elementwise selects, and ``nnan`` would break max
-pooling's NaN propagation.
+Threads: the convolutions and pooling take a last argument ``threads``
+(default 1) and split the batch (or the N*C maps) into that many runs,
+one per Numba thread (``prange``), each with its own buffers and
+single-threaded BLAS; the split never changes the numbers, except the
+filter gradient's sum of one partial product per run. Thread counts are
+passed in because ``numba.get_num_threads()`` in a jitted function
+disables its cache. No ``fastmath``: the hot loops are copies, GEMMs and
+elementwise selects, and ``nnan`` would break max pooling's NaN
+propagation.
 """
 import numba
 import numpy as np
+from numba import prange
 from numba.extending import overload
 
 __all__ = [
@@ -265,9 +269,20 @@ def _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp):
 
 
 # ------------------------------------------------------------ convolution
+# Each kernel splits the batch into ``threads`` runs of samples (Numba's
+# prange: one per thread, each with its own buffers and single-threaded
+# BLAS calls); ``threads=1`` is the serial loop.
 
 @numba.njit(cache=True)
-def conv2d_forward(x, w, ph, pw, sh, sw, flip):
+def _split(n, threads):
+    """(tasks, samples per task) for ``n`` samples on ``threads`` threads."""
+    tasks = max(1, min(threads, n))
+    per_task = (n + tasks - 1) // tasks
+    return (n + per_task - 1) // per_task if n else 1, max(per_task, 1)
+
+
+@numba.njit(cache=True, parallel=True)
+def conv2d_forward(x, w, ph, pw, sh, sw, flip, threads=1):
     """Theano conv2d of ``x`` (N, C, H, W) with filters ``w`` (K, C, kh, kw),
     zero padding ``(ph, pw)``, stride ``(sh, sw)``, true convolution when
     ``flip``; returns (N, K, oh, ow)."""
@@ -279,22 +294,62 @@ def conv2d_forward(x, w, ph, pw, sh, sw, flip):
     proto = x[:0, :0, :0, :0] * w[:0, :0, :0, :0]
     patches = _use_patches(c_, kw, ow)
     wk = _kernel_matrix(w, flip, patches, proto)
-    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
     ckk, p = c_ * kh * kw, oh * ow
-    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
     out = np.empty((n_, k_, p), proto.dtype)
-    for n in range(n_):
-        _load_sample(x, n, ph, pw, patches, xp)
-        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
-        if patches:
-            np.dot(wk, cols.T, out[n])
-        else:
-            np.dot(wk, cols, out[n])
+    tasks, per_task = _split(n_, threads)
+    for t in prange(tasks):
+        xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
+        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
+            _load_sample(x, n, ph, pw, patches, xp)
+            _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+            if patches:
+                np.dot(wk, cols.T, out[n])
+            else:
+                np.dot(wk, cols, out[n])
     return out.reshape((n_, k_, oh, ow))
 
+@numba.njit(cache=True, parallel=True)
+def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip, threads=1):
+    """Gradient of conv2d_forward with respect to its filters, of spatial
+    size ``(kh, kw)``: ``x`` (N, C, H, W), ``gy`` (N, K, oh, ow) -> (K, C, kh, kw)."""
+    n_, c_, h, wd = x.shape
+    n2, k_, gh, gw = gy.shape
+    if n_ != n2:
+        raise ValueError("conv2d_grad_weights: input and output gradient have different batch sizes")
+    oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
+    if gh != oh or gw != ow:
+        raise ValueError("conv2d_grad_weights: output gradient shape does not match the input shape")
+    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
+    patches = _use_patches(c_, kw, ow)
+    g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
+    ckk, p = c_ * kh * kw, oh * ow
+    tasks, per_task = _split(n_, threads)
+    accs = np.zeros((tasks, k_, ckk), proto.dtype)
+    for t in prange(tasks):
+        xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
+        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+        gt = np.empty((p, k_), proto.dtype)
+        part = np.empty((k_, ckk), proto.dtype)
+        acc = accs[t]
+        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
+            _load_sample(x, n, ph, pw, patches, xp)
+            _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+            if patches:
+                np.dot(g[n], cols, part)
+            else:
+                for k in range(k_):
+                    for q in range(p):
+                        gt[q, k] = g[n, k, q]
+                np.dot(gt.T, cols.T, part)
+            acc += part
+    total = accs[0].copy()
+    for t in range(1, tasks):
+        total += accs[t]
+    return _kernel_from_matrix(total, c_, kh, kw, flip, patches)
 
-@numba.njit(cache=True)
-def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip):
+@numba.njit(cache=True, parallel=True)
+def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip, threads=1):
     """Gradient of conv2d_forward with respect to its input, of spatial size
     ``(xh, xw)``: ``gy`` (N, K, oh, ow), ``w`` (K, C, kh, kw) -> (N, C, xh, xw)."""
     n_, k_, gh, gw = gy.shape
@@ -308,52 +363,20 @@ def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip):
     patches = _use_patches(c_, kw, ow)
     wk = _kernel_matrix(w, flip, patches, proto)
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
-    gxp = _sample_buffer(c_, xh + 2 * ph, xw + 2 * pw, patches, proto)
     ckk, p = c_ * kh * kw, oh * ow
-    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
     gx = np.empty((n_, c_, xh, xw), proto.dtype)
-    for n in range(n_):
-        if patches:
-            np.dot(g[n].T, wk, cols)
-        else:
-            np.dot(wk.T, g[n], cols)
-        _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp)
-        _store_sample(gxp, ph, pw, patches, gx, n)
+    tasks, per_task = _split(n_, threads)
+    for t in prange(tasks):
+        gxp = _sample_buffer(c_, xh + 2 * ph, xw + 2 * pw, patches, proto)
+        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
+        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
+            if patches:
+                np.dot(g[n].T, wk, cols)
+            else:
+                np.dot(wk.T, g[n], cols)
+            _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp)
+            _store_sample(gxp, ph, pw, patches, gx, n)
     return gx
-
-
-@numba.njit(cache=True)
-def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip):
-    """Gradient of conv2d_forward with respect to its filters, of spatial
-    size ``(kh, kw)``: ``x`` (N, C, H, W), ``gy`` (N, K, oh, ow) -> (K, C, kh, kw)."""
-    n_, c_, h, wd = x.shape
-    n2, k_, gh, gw = gy.shape
-    if n_ != n2:
-        raise ValueError("conv2d_grad_weights: input and output gradient have different batch sizes")
-    oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
-    if gh != oh or gw != ow:
-        raise ValueError("conv2d_grad_weights: output gradient shape does not match the input shape")
-    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
-    patches = _use_patches(c_, kw, ow)
-    g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
-    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
-    ckk, p = c_ * kh * kw, oh * ow
-    cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
-    gt = np.empty((p, k_), proto.dtype)
-    acc = np.zeros((k_, ckk), proto.dtype)
-    part = np.empty((k_, ckk), proto.dtype)
-    for n in range(n_):
-        _load_sample(x, n, ph, pw, patches, xp)
-        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
-        if patches:
-            np.dot(g[n], cols, part)
-        else:
-            for k in range(k_):  # gt = g[n].T, (P, K): the fast operand order here
-                for q in range(p):
-                    gt[q, k] = g[n, k, q]
-            np.dot(gt.T, cols.T, part)
-        acc += part
-    return _kernel_from_matrix(acc, c_, kh, kw, flip, patches)
 
 
 # ---------------------------------------------------------------- pooling
@@ -420,20 +443,23 @@ def _nanmax(a, b):
     return a if (a > b or a != a) else b
 
 
-@numba.njit(cache=True)
-def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
+@numba.njit(cache=True, parallel=True)
+def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, threads=1):
     """Theano pool_2d over the last two axes of the 4-d ``x`` with window
     ``(wsh, wsw)``, stride ``(sh, sw)``, padding ``(ph, pw)``; returns
-    (N, C, oh, ow) of ``x``'s dtype."""
+    (N, C, oh, ow) of ``x``'s dtype. The (N, C) maps are split between
+    ``threads`` threads."""
     n_, c_, h, w = x.shape
     oh, ow = _pool_out_size(h, w, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code)
     rows = _pool_regions(oh, h, wsh, sh, ph)
     cols = _pool_regions(ow, w, wsw, sw, pw)
     y = np.empty((n_, c_, oh, ow), x.dtype)
-    acc = np.empty(w, x.dtype)  # the window rows reduced, for every column
     pairs = wsw == 2 and sw == 2 and pw == 0  # the usual 2x2 pooling
-    for n in range(n_):
-        for c in range(c_):
+    tasks, per_task = _split(n_ * c_, threads)
+    for t in prange(tasks):
+        acc = np.empty(w, x.dtype)  # the window rows reduced, for every column
+        for nc in range(t * per_task, min(n_ * c_, (t + 1) * per_task)):
+            n, c = nc // c_, nc % c_
             xc, yc = x[n, c], y[n, c]
             for i in range(oh):
                 y0, y1 = rows[i, 0], rows[i, 1]
@@ -484,11 +510,12 @@ def _window_grad(mode_code, g, i, j, rows, cols):
     return g
 
 
-@numba.njit(cache=True)
-def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
+@numba.njit(cache=True, parallel=True)
+def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, threads=1):
     """Gradient of pool2d_forward with respect to ``x``: ``y`` is the forward
     output (read by max only), ``gy`` its gradient.  Max sends a window's
-    gradient to every real cell equal to the window's ``y``."""
+    gradient to every real cell equal to the window's ``y``. The (N, C)
+    maps are split between ``threads`` threads."""
     n_, c_, h, w = x.shape
     oh, ow = _pool_out_size(h, w, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code)
     if gy.shape != (n_, c_, oh, ow):
@@ -525,12 +552,14 @@ def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code):
         covered[rows[i, 0]:rows[i, 1]] = True
     # The usual 2x2 pooling: window j covers columns 2j and 2j+1.
     zp = 2 * min(ow, w // 2) if (wsw == 2 and sw == 2 and pw == 0) else 0
-    gj = np.zeros(ow + 1, proto.dtype)  # per window; slot ow stays 0
-    yj = np.zeros(ow + 1, y.dtype)
-    ge = np.empty(w, proto.dtype)  # per column
-    ye = np.empty(w, y.dtype)
-    for n in range(n_):
-        for c in range(c_):
+    tasks, per_task = _split(n_ * c_, threads)
+    for t in prange(tasks):
+        gj = np.zeros(ow + 1, proto.dtype)  # per window; slot ow stays 0
+        yj = np.zeros(ow + 1, y.dtype)
+        ge = np.empty(w, proto.dtype)  # per column
+        ye = np.empty(w, y.dtype)
+        for nc in range(t * per_task, min(n_ * c_, (t + 1) * per_task)):
+            n, c = nc // c_, nc % c_
             for yy in range(h):
                 if not covered[yy]:
                     for zz in range(w):

@@ -19,7 +19,7 @@ from ...errors import ExecutionError, SymgraphError
 from ...graph.basic import Constant
 from ...graph.sourceinfo import with_source
 from .. import cache, register_linker
-from .calls import kernel_addresses
+from .calls import kernel_addresses, set_threads
 from .codegen import ModuleSource
 from .runtime import KernelCheckError
 
@@ -177,7 +177,7 @@ class NumbaLinker:
         if self.driver is not None:
             args = [contiguous(v) for v in input_values]
             args += self.const_values
-            args.append(self.kernel_addresses)
+            args.append(set_threads(self.kernel_addresses))
             try:
                 results = self.driver(*args)
             except KernelCheckError as exc:
@@ -250,7 +250,7 @@ class NumbaLinker:
 def _with_addresses(fn, addresses):
     """A per-node function that takes its arguments but the kernels' addresses."""
     def run(*args):
-        return fn(*args, addresses)
+        return fn(*args, set_threads(addresses))
     return run
 
 

@@ -78,7 +78,7 @@ def emit_conv2d(op, node, gen):
     ph, pw, _, _ = _conv_geometry(gen, op, f"{x.name}.shape[2]", f"{x.name}.shape[3]", kh, kw)
     sh, sw = op.stride
     _result(gen, gen.kernel_call("nnet.conv2d_forward", *_arrays(gen, 0, 1), *_ints(ph, pw, sh, sw),
-                                 (op.flip, "bool")), node)
+                                 (op.flip, "bool"), gen.threads), node)
 
 
 @register_kernel(Conv2dGradInput)
@@ -94,7 +94,7 @@ def emit_conv2d_grad_input(op, node, gen):
     _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
     _result(gen, gen.kernel_call("nnet.conv2d_grad_input", *_arrays(gen, 0, 1), *_ints(xh, xw, ph, pw, sh, sw),
-                                 (op.flip, "bool")), node)
+                                 (op.flip, "bool"), gen.threads), node)
 
 
 @register_kernel(Conv2dGradWeights)
@@ -109,7 +109,7 @@ def emit_conv2d_grad_weights(op, node, gen):
     _same_spatial(gen, gy, oh, ow)
     sh, sw = op.stride
     _result(gen, gen.kernel_call("nnet.conv2d_grad_weights", *_arrays(gen, 0, 1), *_ints(kh, kw, ph, pw, sh, sw),
-                                 (op.flip, "bool")), node)
+                                 (op.flip, "bool"), gen.threads), node)
 
 
 def _pool_out_length(op, size, d):
@@ -149,8 +149,9 @@ def _as4d(gen, i, lead, h, w, dtype=None):
     return expr, dtype, 4
 
 
-def _pool_args(op):
-    return [*_ints(*op.ws, *op.stride, *op.pad), (op.ignore_border, "bool"), (pool_mode_code(op.mode), "int64")]
+def _pool_args(gen, op):
+    return [*_ints(*op.ws, *op.stride, *op.pad), (op.ignore_border, "bool"), (pool_mode_code(op.mode), "int64"),
+            gen.threads]
 
 
 def _unflatten(gen, info, out, oh, ow):
@@ -164,7 +165,7 @@ def emit_pool2d(op, node, gen):
     (x,), out = gen.ins, gen.outs[0]
     lead, h, w, oh, ow = _pool_geometry(gen, op, x)
     x4 = _as4d(gen, 0, lead, h, w, node.outputs[0].dtype)
-    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_forward', x4, *_pool_args(op))}")
+    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_forward', x4, *_pool_args(gen, op))}")
     _unflatten(gen, x, out, oh, ow)
 
 
@@ -183,7 +184,7 @@ def emit_pool2d_grad(op, node, gen):
     dtype = node.outputs[0].dtype
     x4 = _as4d(gen, 0, lead, h, w, None if x.dtype == dtype or op.mode == "max" else dtype)
     y4, gy4 = _as4d(gen, 1, lead, oh, ow), _as4d(gen, 2, lead, oh, ow)
-    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_grad', x4, y4, gy4, *_pool_args(op))}")
+    gen.line(f"{out} = {gen.kernel_call('nnet.pool2d_grad', x4, y4, gy4, *_pool_args(gen, op))}")
     _unflatten(gen, x, out, h, w)
 
 

@@ -37,7 +37,7 @@ def emit_random_draw(op, node, gen):
     gen.line(f"{out} = np.empty({shape}, {dtype_expr(op.dtype)})")
     flat, blocks = gen.tmp("flat"), gen.tmp("blocks")
     gen.line(f"{flat} = {out}.reshape(({out}.size,))")
-    key, counter = f"np.int64({state.name}[0])", f"np.int64({state.name}[1])"
+    key, counter = f"{state.name}[0]", f"{state.name}[1]"
     if op.kind == "binomial":
         lo = gen.tmp("trials")
         gen.line(f"{lo} = {a}")
@@ -45,9 +45,11 @@ def emit_random_draw(op, node, gen):
             gen.check(f"{lo}[j] != {lo}[0]", "n must be one integer for every draw, got {0} and {1}",
                       f"{lo}[0]", f"{lo}[j]")
         trials = f"(np.int64({lo}[0]) if {flat}.size else 1)"
-        gen.line(f"{blocks} = rt.binomial_fill({key}, {counter}, {trials}, {b}, {flat})")
+        first = (trials, "int64")
     else:
-        gen.line(f"{blocks} = {_FILL[op.kind]}({key}, {counter}, {a}, {b}, {flat})")
+        first = (a, "float64", 1)
+    gen.line(f"{blocks} = " + gen.kernel_call(_FILL[op.kind], (key, "int64"), (counter, "int64"), first,
+                                              (b, "float64", 1), (flat, op.dtype, 1), gen.threads))
     gen.line(f"{new_state} = np.empty(2, np.uint64)")
     gen.line(f"{new_state}[0] = {state.name}[0]")
     gen.line(f"{new_state}[1] = {state.name}[1] + np.uint64({blocks})")

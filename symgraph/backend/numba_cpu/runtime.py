@@ -1,10 +1,11 @@
-"""What generated code imports besides NumPy: the exception its checks
-raise, the random-draw loops (``register_jitable``: compiled into the
-calling driver) and the reductions (``njit(cache=True)``: compiled once per
-dtype and cached with the package, so graphs reuse them)."""
+"""What generated code calls besides NumPy: the function its checks raise
+through, and the library kernels (``njit(cache=True)``: compiled once per
+signature and cached with the package, called through their addresses, so
+graphs reuse them): the Philox fills, the reductions and GEMM, the fills
+and GEMM splitting their work between Numba's threads."""
 import numpy as np
-from numba import njit, types
-from numba.extending import register_jitable
+from numba import njit, prange, types
+from numba.extending import overload, register_jitable
 from numba.np.linalg import _BLAS
 
 from ...tensor import philox
@@ -46,57 +47,79 @@ def _word(key, counter0, i):
 
 
 @register_jitable
-def uniform_fill(key, counter0, low, high, out):
+def _blocks_of(task, tasks, blocks):
+    """The range of Philox blocks that task ``task`` of ``tasks`` fills."""
+    step = (blocks + tasks - 1) // tasks
+    return task * step, min(blocks, (task + 1) * step)
+
+
+@njit(cache=True, parallel=True)
+def uniform_fill(key, counter0, low, high, out, threads):
     """``out[j] = low[j] + (high[j] - low[j]) * uniform01(word j)`` in
     float64, cast to ``out``'s dtype (``philox.uniform``). ``out`` is flat;
     the parameters are float64 arrays of ``out.size`` elements, or of one
-    (the same for all). Returns the blocks used."""
+    (the same for all). Blocks of four words are split between ``threads``
+    threads (the numbers do not depend on it). Returns the blocks used."""
     n = out.size
-    for b in range((n + 3) // 4):
-        x0, x1, x2, x3 = _words(key, counter0, b)
-        for m in range(4):
-            j = 4 * b + m
-            if j >= n:
-                break
-            w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
-            lo = low[0] if low.size == 1 else low[j]
-            hi = high[0] if high.size == 1 else high[j]
-            out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
-    return (n + 3) // 4
+    blocks = (n + 3) // 4
+    tasks = max(1, min(threads, blocks // 1024))
+    for t in prange(tasks):
+        b0, b1 = _blocks_of(t, tasks, blocks)
+        for b in range(b0, b1):
+            x0, x1, x2, x3 = _words(key, counter0, b)
+            for m in range(4):
+                j = 4 * b + m
+                if j >= n:
+                    break
+                w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+                lo = low[0] if low.size == 1 else low[j]
+                hi = high[0] if high.size == 1 else high[j]
+                out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
+    return blocks
 
 
-@register_jitable
-def normal_fill(key, counter0, avg, std, out):
-    """Box-Muller draws as ``philox.normal``; returns the blocks used."""
+@njit(cache=True, parallel=True)
+def normal_fill(key, counter0, avg, std, out, threads):
+    """Box-Muller draws as ``philox.normal``, pairs split between
+    ``threads`` threads; returns the blocks used."""
     n = out.size
-    for j in range((n + 1) // 2):
-        z0, z1 = philox.normal_scalar(_word(key, counter0, 2 * j), _word(key, counter0, 2 * j + 1), 0.0, 1.0)
-        for i, z in ((2 * j, z0), (2 * j + 1, z1)):
-            if i < n:
-                a = avg[0] if avg.size == 1 else avg[i]
-                s = std[0] if std.size == 1 else std[i]
-                out[i] = a + s * z
-    return (2 * ((n + 1) // 2) + 3) // 4
+    pairs = (n + 1) // 2
+    tasks = max(1, min(threads, pairs // 1024))
+    for t in prange(tasks):
+        j0, j1 = _blocks_of(t, tasks, pairs)
+        for j in range(j0, j1):
+            z0, z1 = philox.normal_scalar(_word(key, counter0, 2 * j), _word(key, counter0, 2 * j + 1), 0.0, 1.0)
+            for i, z in ((2 * j, z0), (2 * j + 1, z1)):
+                if i < n:
+                    a = avg[0] if avg.size == 1 else avg[i]
+                    s = std[0] if std.size == 1 else std[i]
+                    out[i] = a + s * z
+    return (2 * pairs + 3) // 4
 
 
-@register_jitable
-def binomial_fill(key, counter0, trials, p, out):
+@njit(cache=True, parallel=True)
+def binomial_fill(key, counter0, trials, p, out, threads):
     """Counts of ``uniform01 < p[j]`` over ``trials`` words each, as
-    ``philox.binomial``; returns the blocks used."""
+    ``philox.binomial``; with one trial per draw (a mask) the blocks are
+    split between ``threads`` threads. Returns the blocks used."""
     n = out.size
     total = n * trials
+    blocks = (total + 3) // 4
     for j in range(n):
         out[j] = 0
-    for b in range((total + 3) // 4):
-        x0, x1, x2, x3 = _words(key, counter0, b)
-        for m in range(4):
-            w = 4 * b + m
-            if w >= total:
-                break
-            x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
-            if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
-                out[w // trials] += 1
-    return (total + 3) // 4
+    tasks = max(1, min(threads, blocks // 1024)) if trials == 1 else 1
+    for t in prange(tasks):
+        b0, b1 = _blocks_of(t, tasks, blocks)
+        for b in range(b0, b1):
+            x0, x1, x2, x3 = _words(key, counter0, b)
+            for m in range(4):
+                w = 4 * b + m
+                if w >= total:
+                    break
+                x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+                if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
+                    out[w // trials] += 1
+    return blocks
 
 
 @register_jitable
@@ -180,8 +203,9 @@ def _gemm(dtype, kind):
 
     @register_jitable
     def gemm(a, trans_a, b, trans_b, c, beta):
-        """``c = op(a) @ op(b) + beta * c`` for C-contiguous matrices of
-        one dtype, ``op`` transposing where the flag is set."""
+        """``c = op(a) @ op(b) + beta * c`` for matrices of one dtype whose
+        rows are contiguous (C-contiguous, or row or column blocks of such
+        a matrix), ``op`` transposing where the flag is set."""
         m, n = c.shape
         k = a.shape[0] if trans_a else a.shape[1]
         if m == 0 or n == 0:
@@ -197,11 +221,58 @@ def _gemm(dtype, kind):
         scalars[1] = beta
         # row-major c is column-major c^T = op(b)^T op(a)^T: swap the operands
         status = xxgemm(kind, _T if trans_b else _N, _T if trans_a else _N, n, m, k, scalars.ctypes, b.ctypes,
-                        max(b.shape[1], 1), a.ctypes, max(a.shape[1], 1), scalars[1:].ctypes, c.ctypes, n)
+                        _row_stride(b), a.ctypes, _row_stride(a), scalars[1:].ctypes, c.ctypes, _row_stride(c))
         if status != 0:
             raise RuntimeError("BLAS gemm failed")
     return gemm
 
 
+@register_jitable
+def _row_stride(a):
+    """The leading dimension BLAS takes for ``a`` (elements between rows)."""
+    return max(a.strides[0] // a.itemsize if a.shape[0] > 1 else a.shape[1], a.shape[1], 1)
+
+
 sgemm = _gemm(types.float32, np.int8(ord("s")))
 dgemm = _gemm(types.float64, np.int8(ord("d")))
+
+PARALLEL_GEMM_FLOPS = 1 << 22  # smaller products run on one thread
+GEMM_BLOCK = 32  # rows or columns of the output a thread computes at least
+
+
+def _gemm_any(a, trans_a, b, trans_b, c, beta):
+    """sgemm or dgemm, by ``c``'s dtype (chosen when compiling)."""
+
+
+@overload(_gemm_any)
+def _gemm_any_impl(a, trans_a, b, trans_b, c, beta):
+    gemm = sgemm if c.dtype == types.float32 else dgemm
+
+    def impl(a, trans_a, b, trans_b, c, beta):
+        gemm(a, trans_a, b, trans_b, c, beta)
+    return impl
+
+
+@njit(cache=True, parallel=True)
+def gemm_parallel(a, trans_a, b, trans_b, c, beta, threads):
+    """``c = op(a) @ op(b) + beta * c`` (float32 or float64) with the output
+    split in ``threads`` blocks of rows or of columns (the longer side) that
+    Numba's threads compute, each calling BLAS: with single-threaded BLAS
+    (OPENBLAS_NUM_THREADS=1) the program has one thread pool."""
+    m, n = c.shape
+    k = a.shape[0] if trans_a else a.shape[1]
+    by_rows = m > n
+    side = m if by_rows else n
+    blocks = min(threads, side // GEMM_BLOCK) if 2 * m * n * k >= PARALLEL_GEMM_FLOPS else 1
+    if blocks <= 1:
+        _gemm_any(a, trans_a, b, trans_b, c, beta)
+        return
+    step = (side + blocks - 1) // blocks
+    for t in prange(blocks):
+        i0, i1 = t * step, min(side, (t + 1) * step)
+        if i0 >= i1:
+            continue
+        if by_rows:
+            _gemm_any(a[:, i0:i1] if trans_a else a[i0:i1], trans_a, b, trans_b, c[i0:i1], beta)
+        else:
+            _gemm_any(a, trans_a, b[i0:i1] if trans_b else b[:, i0:i1], trans_b, c[:, i0:i1], beta)
