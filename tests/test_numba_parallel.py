@@ -100,3 +100,28 @@ def test_pooling_gives_the_same_numbers_on_any_thread_count(mode, ws, stride, pa
     for threads in THREADS[1:]:  # maps are split, never summed: identical numbers
         np.testing.assert_array_equal(nnet.pool2d_forward(x, *args, threads), serial[0])
         np.testing.assert_array_equal(nnet.pool2d_grad(x, want, gy, *args, threads), serial[1])
+
+
+def _run_in_fork(fn, args, queue):
+    queue.put(fn(*args))
+
+
+def test_a_forked_process_runs_compiled_functions_on_one_thread():
+    """Numba's GNU OpenMP pool cannot run in a forked process: there the
+    linker passes one thread, and no kernel starts the pool."""
+    import multiprocessing
+    x = T.tensor4("x")
+    w = sg.shared(np.random.default_rng(0).standard_normal((4, 2, 3, 3)).astype("float32"))
+    y = T.signal.pool.pool_2d(T.nnet.conv2d(x, w), (2, 2), ignore_border=True)
+    fn = sg.function([x], [y, sg.grad(y.sum(), w)])
+    xv = np.random.default_rng(1).standard_normal((64, 2, 12, 12)).astype("float32")
+    expected = fn(xv)  # the parent has used the thread pool
+    ctx = multiprocessing.get_context("fork")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_run_in_fork, args=(fn, (xv,), queue))
+    child.start()
+    got = queue.get(timeout=120)
+    child.join(60)
+    assert child.exitcode == 0
+    for e, g in zip(expected, got):
+        np.testing.assert_allclose(g, e, rtol=1e-5, atol=1e-5)

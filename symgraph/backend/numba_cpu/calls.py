@@ -17,6 +17,7 @@ types) lets the typing of each call check that the types Numba sees are
 the listed ones, so that an address can never be called with arguments
 of another signature.
 """
+import os
 import zlib
 
 import numba
@@ -46,9 +47,15 @@ def kernel_addresses(kernels):
     return addresses
 
 
+_PID = os.getpid()
+
+
 def set_threads(addresses):
-    """Store Numba's current thread count in the last slot of ``addresses``."""
-    addresses[-1] = numba.get_num_threads()
+    """Store in the last slot of ``addresses`` the thread count parallel
+    kernels may use: Numba's current setting, or 1 in a process forked from
+    the one that imported this module (GNU OpenMP, Numba's thread pool
+    here, cannot run in a forked process; one thread never starts it)."""
+    addresses[-1] = numba.get_num_threads() if os.getpid() == _PID else 1
     return addresses
 
 

@@ -56,6 +56,10 @@ __all__ = [
 ]
 
 POOL_MAX, POOL_SUM, POOL_AVERAGE_INC_PAD, POOL_AVERAGE_EXC_PAD = 0, 1, 2, 3
+# Numba's parallel option: only the explicit prange loops run on threads
+# (not the allocations and array expressions, which it would parallelize too)
+PRANGE_ONLY = {"prange": True, "comprehension": False, "setitem": False, "reduction": False, "numpy": False,
+               "stencil": False, "fusion": False, "inplace_binop": False}
 _POOL_CODES = {"max": POOL_MAX, "sum": POOL_SUM, "average": POOL_AVERAGE_INC_PAD,
                "average_inc_pad": POOL_AVERAGE_INC_PAD, "average_exc_pad": POOL_AVERAGE_EXC_PAD}
 
@@ -274,14 +278,55 @@ def _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp):
 # BLAS calls); ``threads=1`` is the serial loop.
 
 @numba.njit(cache=True)
+def _promoted(a, b):
+    """An empty array of NumPy's promoted dtype of ``a`` and ``b`` (outside
+    the parallel kernels, whose array expressions Numba would run on threads)."""
+    return a[:0, :0, :0, :0] * b[:0, :0, :0, :0]
+
+
+@numba.njit(cache=True)
+def _zeros(shape, proto):
+    """np.zeros of ``proto``'s dtype, outside the parallel kernels (where
+    Numba would fill it on threads)."""
+    return np.zeros(shape, proto.dtype)
+
+
+@numba.njit(cache=True)
+def _sum_first(parts):
+    """parts[0] + parts[1] + ... (in parts[0])."""
+    total = parts[0]
+    for t in range(1, parts.shape[0]):
+        total += parts[t]
+    return total
+
+
+@numba.njit(cache=True)
 def _split(n, threads):
-    """(tasks, samples per task) for ``n`` samples on ``threads`` threads."""
+    """(tasks, samples per task) for ``n`` samples on ``threads`` threads.
+    One task runs outside any parallel region: ``threads=1`` never starts
+    Numba's thread pool (which a forked process must not use)."""
     tasks = max(1, min(threads, n))
     per_task = (n + tasks - 1) // tasks
     return (n + per_task - 1) // per_task if n else 1, max(per_task, 1)
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
+def _forward_run(x, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, out, n0, n1):
+    """out[n] for samples n0..n1-1, with buffers of its own."""
+    c_, h, wd = x.shape[1], x.shape[2], x.shape[3]
+    ckk, p = c_ * kh * kw, oh * ow
+    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, out)
+    cols = np.empty((p, ckk) if patches else (ckk, p), out.dtype)
+    for n in range(n0, n1):
+        _load_sample(x, n, ph, pw, patches, xp)
+        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+        if patches:
+            np.dot(wk, cols.T, out[n])
+        else:
+            np.dot(wk, cols, out[n])
+
+
+@numba.njit(cache=True, parallel=PRANGE_ONLY)
 def conv2d_forward(x, w, ph, pw, sh, sw, flip, threads=1):
     """Theano conv2d of ``x`` (N, C, H, W) with filters ``w`` (K, C, kh, kw),
     zero padding ``(ph, pw)``, stride ``(sh, sw)``, true convolution when
@@ -291,25 +336,43 @@ def conv2d_forward(x, w, ph, pw, sh, sw, flip, threads=1):
     if c_ != c2:
         raise ValueError("conv2d_forward: input and filters have different channel counts")
     oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
-    proto = x[:0, :0, :0, :0] * w[:0, :0, :0, :0]
+    proto = _promoted(x, w)
     patches = _use_patches(c_, kw, ow)
     wk = _kernel_matrix(w, flip, patches, proto)
-    ckk, p = c_ * kh * kw, oh * ow
-    out = np.empty((n_, k_, p), proto.dtype)
+    out = np.empty((n_, k_, oh * ow), proto.dtype)
     tasks, per_task = _split(n_, threads)
-    for t in prange(tasks):
-        xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
-        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
-        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
-            _load_sample(x, n, ph, pw, patches, xp)
-            _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
-            if patches:
-                np.dot(wk, cols.T, out[n])
-            else:
-                np.dot(wk, cols, out[n])
+    if tasks == 1:  # no parallel region at all (see _split)
+        _forward_run(x, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, out, 0, n_)
+    else:
+        for t in prange(tasks):
+            _forward_run(x, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, out, t * per_task,
+                         min(n_, (t + 1) * per_task))
     return out.reshape((n_, k_, oh, ow))
 
-@numba.njit(cache=True, parallel=True)
+
+@numba.njit(cache=True)
+def _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, acc, n0, n1):
+    """acc += the filter gradient (as a kernel matrix) of samples n0..n1-1."""
+    c_, h, wd = x.shape[1], x.shape[2], x.shape[3]
+    k_, ckk, p = g.shape[1], c_ * kh * kw, oh * ow
+    xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, acc)
+    cols = np.empty((p, ckk) if patches else (ckk, p), acc.dtype)
+    gt = np.empty((p, k_), acc.dtype)
+    part = np.empty((k_, ckk), acc.dtype)
+    for n in range(n0, n1):
+        _load_sample(x, n, ph, pw, patches, xp)
+        _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
+        if patches:
+            np.dot(g[n], cols, part)
+        else:
+            for k in range(k_):  # gt = g[n].T, (P, K): the fast operand order here
+                for q in range(p):
+                    gt[q, k] = g[n, k, q]
+            np.dot(gt.T, cols.T, part)
+        acc += part
+
+
+@numba.njit(cache=True, parallel=PRANGE_ONLY)
 def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip, threads=1):
     """Gradient of conv2d_forward with respect to its filters, of spatial
     size ``(kh, kw)``: ``x`` (N, C, H, W), ``gy`` (N, K, oh, ow) -> (K, C, kh, kw)."""
@@ -320,35 +383,37 @@ def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip, threads=1):
     oh, ow = _conv_out_size(h, wd, kh, kw, ph, pw, sh, sw)
     if gh != oh or gw != ow:
         raise ValueError("conv2d_grad_weights: output gradient shape does not match the input shape")
-    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
+    proto = _promoted(x, gy)
     patches = _use_patches(c_, kw, ow)
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
-    ckk, p = c_ * kh * kw, oh * ow
     tasks, per_task = _split(n_, threads)
-    accs = np.zeros((tasks, k_, ckk), proto.dtype)
-    for t in prange(tasks):
-        xp = _sample_buffer(c_, h + 2 * ph, wd + 2 * pw, patches, proto)
-        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
-        gt = np.empty((p, k_), proto.dtype)
-        part = np.empty((k_, ckk), proto.dtype)
-        acc = accs[t]
-        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
-            _load_sample(x, n, ph, pw, patches, xp)
-            _im2col(xp, kh, kw, sh, sw, oh, ow, patches, cols)
-            if patches:
-                np.dot(g[n], cols, part)
-            else:
-                for k in range(k_):
-                    for q in range(p):
-                        gt[q, k] = g[n, k, q]
-                np.dot(gt.T, cols.T, part)
-            acc += part
-    total = accs[0].copy()
-    for t in range(1, tasks):
-        total += accs[t]
-    return _kernel_from_matrix(total, c_, kh, kw, flip, patches)
+    accs = _zeros((tasks, k_, c_ * kh * kw), proto)  # one partial sum per run
+    if tasks == 1:
+        _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[0], 0, n_)
+    else:
+        for t in prange(tasks):
+            _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[t], t * per_task,
+                              min(n_, (t + 1) * per_task))
+    return _kernel_from_matrix(_sum_first(accs), c_, kh, kw, flip, patches)
 
-@numba.njit(cache=True, parallel=True)
+
+@numba.njit(cache=True)
+def _grad_input_run(g, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, gx, n0, n1):
+    """gx[n] for samples n0..n1-1, with buffers of its own."""
+    c_, xh, xw = gx.shape[1], gx.shape[2], gx.shape[3]
+    ckk, p = c_ * kh * kw, oh * ow
+    gxp = _sample_buffer(c_, xh + 2 * ph, xw + 2 * pw, patches, gx)
+    cols = np.empty((p, ckk) if patches else (ckk, p), gx.dtype)
+    for n in range(n0, n1):
+        if patches:
+            np.dot(g[n].T, wk, cols)
+        else:
+            np.dot(wk.T, g[n], cols)
+        _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp)
+        _store_sample(gxp, ph, pw, patches, gx, n)
+
+
+@numba.njit(cache=True, parallel=PRANGE_ONLY)
 def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip, threads=1):
     """Gradient of conv2d_forward with respect to its input, of spatial size
     ``(xh, xw)``: ``gy`` (N, K, oh, ow), ``w`` (K, C, kh, kw) -> (N, C, xh, xw)."""
@@ -359,23 +424,18 @@ def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip, threads=1):
     oh, ow = _conv_out_size(xh, xw, kh, kw, ph, pw, sh, sw)
     if gh != oh or gw != ow:
         raise ValueError("conv2d_grad_input: output gradient shape does not match the input shape")
-    proto = gy[:0, :0, :0, :0] * w[:0, :0, :0, :0]
+    proto = _promoted(gy, w)
     patches = _use_patches(c_, kw, ow)
     wk = _kernel_matrix(w, flip, patches, proto)
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
-    ckk, p = c_ * kh * kw, oh * ow
     gx = np.empty((n_, c_, xh, xw), proto.dtype)
     tasks, per_task = _split(n_, threads)
-    for t in prange(tasks):
-        gxp = _sample_buffer(c_, xh + 2 * ph, xw + 2 * pw, patches, proto)
-        cols = np.empty((p, ckk) if patches else (ckk, p), proto.dtype)
-        for n in range(t * per_task, min(n_, (t + 1) * per_task)):
-            if patches:
-                np.dot(g[n].T, wk, cols)
-            else:
-                np.dot(wk.T, g[n], cols)
-            _col2im(cols, kh, kw, sh, sw, oh, ow, patches, gxp)
-            _store_sample(gxp, ph, pw, patches, gx, n)
+    if tasks == 1:
+        _grad_input_run(g, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, gx, 0, n_)
+    else:
+        for t in prange(tasks):
+            _grad_input_run(g, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, gx, t * per_task,
+                            min(n_, (t + 1) * per_task))
     return gx
 
 
@@ -443,7 +503,54 @@ def _nanmax(a, b):
     return a if (a > b or a != a) else b
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
+def _pool_run(x, rows, cols, pairs, mode_code, y, nc0, nc1):
+    """Pool the (N, C) maps nc0..nc1-1 (n * C + c) of x into y."""
+    c_, w = x.shape[1], x.shape[3]
+    oh, ow = y.shape[2], y.shape[3]
+    acc = np.empty(w, x.dtype)  # the window rows reduced, for every column
+    for nc in range(nc0, nc1):
+        n, c = nc // c_, nc % c_
+        xc, yc = x[n, c], y[n, c]
+        for i in range(oh):
+            y0, y1 = rows[i, 0], rows[i, 1]
+            first = xc[y0]
+            for zz in range(w):
+                acc[zz] = first[zz]
+            for yy in range(y0 + 1, y1):
+                row = xc[yy]
+                if mode_code == POOL_MAX:
+                    for zz in range(w):
+                        acc[zz] = _nanmax(acc[zz], row[zz])
+                else:
+                    for zz in range(w):
+                        acc[zz] += row[zz]
+            j0 = 0
+            if pairs and mode_code <= POOL_SUM:  # windows (2j, 2j+1): vectorises
+                j0 = min(ow, w // 2)
+                for j in range(j0):
+                    a, b = acc[2 * j], acc[2 * j + 1]
+                    yc[i, j] = _nanmax(a, b) if mode_code == POOL_MAX else a + b
+            for j in range(j0, ow):
+                z0, z1 = cols[j, 0], cols[j, 1]
+                if mode_code == POOL_MAX:
+                    m = acc[z0]
+                    for zz in range(z0 + 1, z1):
+                        m = _nanmax(m, acc[zz])
+                    yc[i, j] = m
+                    continue
+                s = acc[z0]
+                for zz in range(z0 + 1, z1):
+                    s += acc[zz]
+                if mode_code == POOL_SUM:
+                    yc[i, j] = s
+                elif mode_code == POOL_AVERAGE_INC_PAD:
+                    yc[i, j] = s / (rows[i, 2] * cols[j, 2])
+                else:
+                    yc[i, j] = s / (rows[i, 3] * cols[j, 3])
+
+
+@numba.njit(cache=True, parallel=PRANGE_ONLY)
 def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, threads=1):
     """Theano pool_2d over the last two axes of the 4-d ``x`` with window
     ``(wsh, wsw)``, stride ``(sh, sw)``, padding ``(ph, pw)``; returns
@@ -456,47 +563,11 @@ def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, thread
     y = np.empty((n_, c_, oh, ow), x.dtype)
     pairs = wsw == 2 and sw == 2 and pw == 0  # the usual 2x2 pooling
     tasks, per_task = _split(n_ * c_, threads)
-    for t in prange(tasks):
-        acc = np.empty(w, x.dtype)  # the window rows reduced, for every column
-        for nc in range(t * per_task, min(n_ * c_, (t + 1) * per_task)):
-            n, c = nc // c_, nc % c_
-            xc, yc = x[n, c], y[n, c]
-            for i in range(oh):
-                y0, y1 = rows[i, 0], rows[i, 1]
-                first = xc[y0]
-                for zz in range(w):
-                    acc[zz] = first[zz]
-                for yy in range(y0 + 1, y1):
-                    row = xc[yy]
-                    if mode_code == POOL_MAX:
-                        for zz in range(w):
-                            acc[zz] = _nanmax(acc[zz], row[zz])
-                    else:
-                        for zz in range(w):
-                            acc[zz] += row[zz]
-                j0 = 0
-                if pairs and mode_code <= POOL_SUM:  # windows (2j, 2j+1): vectorises
-                    j0 = min(ow, w // 2)
-                    for j in range(j0):
-                        a, b = acc[2 * j], acc[2 * j + 1]
-                        yc[i, j] = _nanmax(a, b) if mode_code == POOL_MAX else a + b
-                for j in range(j0, ow):
-                    z0, z1 = cols[j, 0], cols[j, 1]
-                    if mode_code == POOL_MAX:
-                        m = acc[z0]
-                        for zz in range(z0 + 1, z1):
-                            m = _nanmax(m, acc[zz])
-                        yc[i, j] = m
-                        continue
-                    s = acc[z0]
-                    for zz in range(z0 + 1, z1):
-                        s += acc[zz]
-                    if mode_code == POOL_SUM:
-                        yc[i, j] = s
-                    elif mode_code == POOL_AVERAGE_INC_PAD:
-                        yc[i, j] = s / (rows[i, 2] * cols[j, 2])
-                    else:
-                        yc[i, j] = s / (rows[i, 3] * cols[j, 3])
+    if tasks == 1:
+        _pool_run(x, rows, cols, pairs, mode_code, y, 0, n_ * c_)
+    else:
+        for t in prange(tasks):
+            _pool_run(x, rows, cols, pairs, mode_code, y, t * per_task, min(n_ * c_, (t + 1) * per_task))
     return y
 
 
@@ -510,7 +581,61 @@ def _window_grad(mode_code, g, i, j, rows, cols):
     return g
 
 
-@numba.njit(cache=True, parallel=True)
+@numba.njit(cache=True)
+def _window_cover(rows, cols, h, w):
+    """The window of each column (len(cols): none) and whether a window
+    covers each row, for disjoint windows."""
+    owner = np.full(w, cols.shape[0], np.int64)
+    for j in range(cols.shape[0]):
+        owner[cols[j, 0]:cols[j, 1]] = j
+    covered = np.zeros(h, np.bool_)
+    for i in range(rows.shape[0]):
+        covered[rows[i, 0]:rows[i, 1]] = True
+    return owner, covered
+
+
+@numba.njit(cache=True)
+def _pool_grad_run(x, y, gy, rows, cols, owner, covered, zp, mode_code, gx, nc0, nc1):
+    """gx for the (N, C) maps nc0..nc1-1 when the windows are disjoint."""
+    c_, h, w = x.shape[1], x.shape[2], x.shape[3]
+    oh, ow = gy.shape[2], gy.shape[3]
+    zero = np.zeros(1, gx.dtype)[0]
+    gj = np.zeros(ow + 1, gx.dtype)  # per window; slot ow stays 0
+    yj = np.zeros(ow + 1, y.dtype)
+    ge = np.empty(w, gx.dtype)  # per column
+    ye = np.empty(w, y.dtype)
+    for nc in range(nc0, nc1):
+        n, c = nc // c_, nc % c_
+        for yy in range(h):
+            if not covered[yy]:
+                for zz in range(w):
+                    gx[n, c, yy, zz] = zero
+        for i in range(oh):
+            if mode_code <= POOL_SUM:
+                for j in range(ow):
+                    gj[j] = gy[n, c, i, j]
+            else:
+                for j in range(ow):
+                    gj[j] = _window_grad(mode_code, gy[n, c, i, j], i, j, rows, cols)
+            if mode_code == POOL_MAX:
+                for j in range(ow):
+                    yj[j] = y[n, c, i, j]
+            for j in range(zp // 2):
+                ge[2 * j], ge[2 * j + 1] = gj[j], gj[j]
+                ye[2 * j], ye[2 * j + 1] = yj[j], yj[j]
+            for zz in range(zp, w):
+                ge[zz] = gj[owner[zz]]
+                ye[zz] = yj[owner[zz]]
+            for yy in range(rows[i, 0], rows[i, 1]):
+                if mode_code == POOL_MAX:
+                    for zz in range(w):
+                        gx[n, c, yy, zz] = ge[zz] if x[n, c, yy, zz] == ye[zz] else zero
+                else:
+                    for zz in range(w):
+                        gx[n, c, yy, zz] = ge[zz]
+
+
+@numba.njit(cache=True, parallel=PRANGE_ONLY)
 def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, threads=1):
     """Gradient of pool2d_forward with respect to ``x``: ``y`` is the forward
     output (read by max only), ``gy`` its gradient.  Max sends a window's
@@ -524,9 +649,9 @@ def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, th
         raise ValueError("pool2d_grad: forward output shape does not match the pooled shape")
     rows = _pool_regions(oh, h, wsh, sh, ph)
     cols = _pool_regions(ow, w, wsw, sw, pw)
-    proto = x[:0, :0, :0, :0] * gy[:0, :0, :0, :0]
+    proto = _promoted(x, gy)
     if sh < wsh or sw < wsw:  # overlapping windows: scatter-add window by window
-        gx = np.zeros((n_, c_, h, w), proto.dtype)
+        gx = _zeros((n_, c_, h, w), proto)
         for n in range(n_):
             for c in range(c_):
                 xc, gxc = x[n, c], gx[n, c]
@@ -543,50 +668,16 @@ def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, th
     # output row, spread the windows' y and gradient along the columns, then
     # fill the window's input rows with a vectorisable loop.
     gx = np.empty((n_, c_, h, w), proto.dtype)
-    zero = np.zeros(1, proto.dtype)[0]
-    owner = np.full(w, ow, np.int64)  # window of each column; ow: none
-    for j in range(ow):
-        owner[cols[j, 0]:cols[j, 1]] = j
-    covered = np.zeros(h, np.bool_)
-    for i in range(oh):
-        covered[rows[i, 0]:rows[i, 1]] = True
+    owner, covered = _window_cover(rows, cols, h, w)
     # The usual 2x2 pooling: window j covers columns 2j and 2j+1.
     zp = 2 * min(ow, w // 2) if (wsw == 2 and sw == 2 and pw == 0) else 0
     tasks, per_task = _split(n_ * c_, threads)
-    for t in prange(tasks):
-        gj = np.zeros(ow + 1, proto.dtype)  # per window; slot ow stays 0
-        yj = np.zeros(ow + 1, y.dtype)
-        ge = np.empty(w, proto.dtype)  # per column
-        ye = np.empty(w, y.dtype)
-        for nc in range(t * per_task, min(n_ * c_, (t + 1) * per_task)):
-            n, c = nc // c_, nc % c_
-            for yy in range(h):
-                if not covered[yy]:
-                    for zz in range(w):
-                        gx[n, c, yy, zz] = zero
-            for i in range(oh):
-                if mode_code <= POOL_SUM:
-                    for j in range(ow):
-                        gj[j] = gy[n, c, i, j]
-                else:
-                    for j in range(ow):
-                        gj[j] = _window_grad(mode_code, gy[n, c, i, j], i, j, rows, cols)
-                if mode_code == POOL_MAX:
-                    for j in range(ow):
-                        yj[j] = y[n, c, i, j]
-                for j in range(zp // 2):
-                    ge[2 * j], ge[2 * j + 1] = gj[j], gj[j]
-                    ye[2 * j], ye[2 * j + 1] = yj[j], yj[j]
-                for zz in range(zp, w):
-                    ge[zz] = gj[owner[zz]]
-                    ye[zz] = yj[owner[zz]]
-                for yy in range(rows[i, 0], rows[i, 1]):
-                    if mode_code == POOL_MAX:
-                        for zz in range(w):
-                            gx[n, c, yy, zz] = ge[zz] if x[n, c, yy, zz] == ye[zz] else zero
-                    else:
-                        for zz in range(w):
-                            gx[n, c, yy, zz] = ge[zz]
+    if tasks == 1:
+        _pool_grad_run(x, y, gy, rows, cols, owner, covered, zp, mode_code, gx, 0, n_ * c_)
+    else:
+        for t in prange(tasks):
+            _pool_grad_run(x, y, gy, rows, cols, owner, covered, zp, mode_code, gx, t * per_task,
+                           min(n_ * c_, (t + 1) * per_task))
     return gx
 
 

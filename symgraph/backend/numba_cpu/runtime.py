@@ -9,6 +9,7 @@ from numba.extending import overload, register_jitable
 from numba.np.linalg import _BLAS
 
 from ...tensor import philox
+from .kernels_nnet import PRANGE_ONLY
 
 _MASK = 0xFFFFFFFF
 
@@ -48,77 +49,100 @@ def _word(key, counter0, i):
 
 @register_jitable
 def _blocks_of(task, tasks, blocks):
-    """The range of Philox blocks that task ``task`` of ``tasks`` fills."""
+    """The range of blocks that task ``task`` of ``tasks`` fills."""
     step = (blocks + tasks - 1) // tasks
     return task * step, min(blocks, (task + 1) * step)
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _uniform_run(key, counter0, low, high, out, b0, b1):
+    n = out.size
+    for b in range(b0, b1):
+        x0, x1, x2, x3 = _words(key, counter0, b)
+        for m in range(4):
+            j = 4 * b + m
+            if j >= n:
+                break
+            w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            lo = low[0] if low.size == 1 else low[j]
+            hi = high[0] if high.size == 1 else high[j]
+            out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
+
+
+@njit(cache=True, parallel=PRANGE_ONLY)
 def uniform_fill(key, counter0, low, high, out, threads):
     """``out[j] = low[j] + (high[j] - low[j]) * uniform01(word j)`` in
     float64, cast to ``out``'s dtype (``philox.uniform``). ``out`` is flat;
     the parameters are float64 arrays of ``out.size`` elements, or of one
     (the same for all). Blocks of four words are split between ``threads``
     threads (the numbers do not depend on it). Returns the blocks used."""
-    n = out.size
-    blocks = (n + 3) // 4
+    blocks = (out.size + 3) // 4
     tasks = max(1, min(threads, blocks // 1024))
-    for t in prange(tasks):
-        b0, b1 = _blocks_of(t, tasks, blocks)
-        for b in range(b0, b1):
-            x0, x1, x2, x3 = _words(key, counter0, b)
-            for m in range(4):
-                j = 4 * b + m
-                if j >= n:
-                    break
-                w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
-                lo = low[0] if low.size == 1 else low[j]
-                hi = high[0] if high.size == 1 else high[j]
-                out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
+    if tasks == 1:  # no parallel region (as kernels_nnet._split)
+        _uniform_run(key, counter0, low, high, out, 0, blocks)
+    else:
+        for t in prange(tasks):
+            b0, b1 = _blocks_of(t, tasks, blocks)
+            _uniform_run(key, counter0, low, high, out, b0, b1)
     return blocks
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _normal_run(key, counter0, avg, std, out, j0, j1):
+    n = out.size
+    for j in range(j0, j1):
+        z0, z1 = philox.normal_scalar(_word(key, counter0, 2 * j), _word(key, counter0, 2 * j + 1), 0.0, 1.0)
+        for i, z in ((2 * j, z0), (2 * j + 1, z1)):
+            if i < n:
+                a = avg[0] if avg.size == 1 else avg[i]
+                s = std[0] if std.size == 1 else std[i]
+                out[i] = a + s * z
+
+
+@njit(cache=True, parallel=PRANGE_ONLY)
 def normal_fill(key, counter0, avg, std, out, threads):
     """Box-Muller draws as ``philox.normal``, pairs split between
     ``threads`` threads; returns the blocks used."""
-    n = out.size
-    pairs = (n + 1) // 2
+    pairs = (out.size + 1) // 2
     tasks = max(1, min(threads, pairs // 1024))
-    for t in prange(tasks):
-        j0, j1 = _blocks_of(t, tasks, pairs)
-        for j in range(j0, j1):
-            z0, z1 = philox.normal_scalar(_word(key, counter0, 2 * j), _word(key, counter0, 2 * j + 1), 0.0, 1.0)
-            for i, z in ((2 * j, z0), (2 * j + 1, z1)):
-                if i < n:
-                    a = avg[0] if avg.size == 1 else avg[i]
-                    s = std[0] if std.size == 1 else std[i]
-                    out[i] = a + s * z
+    if tasks == 1:
+        _normal_run(key, counter0, avg, std, out, 0, pairs)
+    else:
+        for t in prange(tasks):
+            j0, j1 = _blocks_of(t, tasks, pairs)
+            _normal_run(key, counter0, avg, std, out, j0, j1)
     return (2 * pairs + 3) // 4
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True)
+def _binomial_run(key, counter0, trials, p, out, b0, b1):
+    total = out.size * trials
+    for b in range(b0, b1):
+        x0, x1, x2, x3 = _words(key, counter0, b)
+        for m in range(4):
+            w = 4 * b + m
+            if w >= total:
+                break
+            x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
+                out[w // trials] += 1
+
+
+@njit(cache=True, parallel=PRANGE_ONLY)
 def binomial_fill(key, counter0, trials, p, out, threads):
     """Counts of ``uniform01 < p[j]`` over ``trials`` words each, as
     ``philox.binomial``; with one trial per draw (a mask) the blocks are
     split between ``threads`` threads. Returns the blocks used."""
-    n = out.size
-    total = n * trials
-    blocks = (total + 3) // 4
-    for j in range(n):
+    blocks = (out.size * trials + 3) // 4
+    for j in range(out.size):
         out[j] = 0
     tasks = max(1, min(threads, blocks // 1024)) if trials == 1 else 1
-    for t in prange(tasks):
-        b0, b1 = _blocks_of(t, tasks, blocks)
-        for b in range(b0, b1):
-            x0, x1, x2, x3 = _words(key, counter0, b)
-            for m in range(4):
-                w = 4 * b + m
-                if w >= total:
-                    break
-                x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
-                if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
-                    out[w // trials] += 1
+    if tasks == 1:
+        _binomial_run(key, counter0, trials, p, out, 0, blocks)
+    else:
+        for t in prange(tasks):
+            b0, b1 = _blocks_of(t, tasks, blocks)
+            _binomial_run(key, counter0, trials, p, out, b0, b1)
     return blocks
 
 
@@ -253,7 +277,7 @@ def _gemm_any_impl(a, trans_a, b, trans_b, c, beta):
     return impl
 
 
-@njit(cache=True, parallel=True)
+@njit(cache=True, parallel=PRANGE_ONLY)
 def gemm_parallel(a, trans_a, b, trans_b, c, beta, threads):
     """``c = op(a) @ op(b) + beta * c`` (float32 or float64) with the output
     split in ``threads`` blocks of rows or of columns (the longer side) that
