@@ -1,5 +1,6 @@
-"""Calls from generated code to the library kernels (``kernels_nnet``, the
-reductions of ``runtime``) through their machine-code addresses.
+"""Calls from generated code to the library kernels (``kernels_nnet``, and
+the reductions, GEMM and random fills of ``runtime``) through their
+machine-code addresses.
 
 A plain call of one njit function from another makes Numba link the
 callee's code into the caller and optimize it again: about 0.5 s of
@@ -11,8 +12,8 @@ compiled once per signature and cached with the package.
 
 The generated module lists the kernels it calls with their argument types
 (``KERNELS``); ``kernel_addresses`` compiles (or loads from Numba's cache)
-each one and returns their addresses, which the driver takes as its last
-argument. ``key`` (a literal number, a checksum of the listed argument
+each one and returns their addresses (then the thread count), which the
+driver takes as its last argument. ``key`` (a literal number, a checksum of the listed argument
 types) lets the typing of each call check that the types Numba sees are
 the listed ones, so that an address can never be called with arguments
 of another signature.
