@@ -37,8 +37,9 @@ Any layout is accepted (strided views are read in place or copied once).
 Threads: the convolutions and pooling take a last argument ``threads``
 (default 1) and split the batch (or the N*C maps) into that many runs,
 one per Numba thread (``prange``), each with its own buffers and
-single-threaded BLAS; the split never changes the numbers, except the
-filter gradient's sum of one partial product per run. Thread counts are
+single-threaded BLAS; the split never changes the numbers (the filter
+gradient sums ``GRAD_WEIGHTS_RUNS`` partial products, whatever the thread
+count). Thread counts are
 passed in because ``numba.get_num_threads()`` in a jitted function
 disables its cache. No ``fastmath``: the hot loops are copies, GEMMs and
 elementwise selects, and ``nnan`` would break max pooling's NaN
@@ -58,6 +59,7 @@ __all__ = [
 POOL_MAX, POOL_SUM, POOL_AVERAGE_INC_PAD, POOL_AVERAGE_EXC_PAD = 0, 1, 2, 3
 # Numba's parallel option: only the explicit prange loops run on threads
 # (not the allocations and array expressions, which it would parallelize too)
+GRAD_WEIGHTS_RUNS = 8  # partial sums of the filter gradient (runs of samples)
 PRANGE_ONLY = {"prange": True, "comprehension": False, "setitem": False, "reduction": False, "numpy": False,
                "stencil": False, "fusion": False, "inplace_binop": False}
 _POOL_CODES = {"max": POOL_MAX, "sum": POOL_SUM, "average": POOL_AVERAGE_INC_PAD,
@@ -386,14 +388,18 @@ def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip, threads=1):
     proto = _promoted(x, gy)
     patches = _use_patches(c_, kw, ow)
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
-    tasks, per_task = _split(n_, threads)
-    accs = _zeros((tasks, k_, c_ * kh * kw), proto)  # one partial sum per run
-    if tasks == 1:
-        _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[0], 0, n_)
+    # A fixed number of partial sums, whatever the thread count: the same
+    # numbers on any number of threads.
+    runs, per_run = _split(n_, GRAD_WEIGHTS_RUNS)
+    accs = _zeros((runs, k_, c_ * kh * kw), proto)
+    if min(threads, runs) == 1:
+        for r in range(runs):
+            _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[r], r * per_run,
+                              min(n_, (r + 1) * per_run))
     else:
-        for t in prange(tasks):
-            _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[t], t * per_task,
-                              min(n_, (t + 1) * per_task))
+        for r in prange(runs):
+            _grad_weights_run(x, g, ph, pw, kh, kw, sh, sw, oh, ow, patches, accs[r], r * per_run,
+                              min(n_, (r + 1) * per_run))
     return _kernel_from_matrix(_sum_first(accs), c_, kh, kw, flip, patches)
 
 

@@ -260,8 +260,9 @@ def _row_stride(a):
 sgemm = _gemm(types.float32, np.int8(ord("s")))
 dgemm = _gemm(types.float64, np.int8(ord("d")))
 
-PARALLEL_GEMM_FLOPS = 1 << 22  # smaller products run on one thread
-GEMM_BLOCK = 32  # rows or columns of the output a thread computes at least
+PARALLEL_GEMM_FLOPS = 1 << 22  # smaller products are one BLAS call
+GEMM_BLOCKS = 4  # at most, for larger ones
+GEMM_BLOCK = 64  # rows or columns of the output a block has at least
 
 
 def _gemm_any(a, trans_a, b, trans_b, c, beta):
@@ -277,26 +278,35 @@ def _gemm_any_impl(a, trans_a, b, trans_b, c, beta):
     return impl
 
 
+@register_jitable
+def _gemm_block(a, trans_a, b, trans_b, c, beta, by_rows, i0, i1):
+    """Rows (or columns) i0..i1-1 of the output."""
+    if by_rows:
+        _gemm_any(a[:, i0:i1] if trans_a else a[i0:i1], trans_a, b, trans_b, c[i0:i1], beta)
+    else:
+        _gemm_any(a, trans_a, b[i0:i1] if trans_b else b[:, i0:i1], trans_b, c[:, i0:i1], beta)
+
+
 @njit(cache=True, parallel=PRANGE_ONLY)
 def gemm_parallel(a, trans_a, b, trans_b, c, beta, threads):
-    """``c = op(a) @ op(b) + beta * c`` (float32 or float64) with the output
-    split in ``threads`` blocks of rows or of columns (the longer side) that
-    Numba's threads compute, each calling BLAS: with single-threaded BLAS
-    (OPENBLAS_NUM_THREADS=1) the program has one thread pool."""
+    """``c = op(a) @ op(b) + beta * c`` (float32 or float64). A large
+    product is cut into up to ``GEMM_BLOCKS`` blocks of rows or of columns
+    (the longer side), a number that depends on the shapes only, so the
+    numbers do not depend on the thread count; Numba's ``threads`` threads
+    compute the blocks, each calling BLAS (with single-threaded BLAS,
+    OPENBLAS_NUM_THREADS=1, the program has one thread pool)."""
     m, n = c.shape
     k = a.shape[0] if trans_a else a.shape[1]
     by_rows = m > n
     side = m if by_rows else n
-    blocks = min(threads, side // GEMM_BLOCK) if 2 * m * n * k >= PARALLEL_GEMM_FLOPS else 1
+    blocks = min(GEMM_BLOCKS, side // GEMM_BLOCK) if 2 * m * n * k >= PARALLEL_GEMM_FLOPS else 1
     if blocks <= 1:
         _gemm_any(a, trans_a, b, trans_b, c, beta)
         return
     step = (side + blocks - 1) // blocks
-    for t in prange(blocks):
-        i0, i1 = t * step, min(side, (t + 1) * step)
-        if i0 >= i1:
-            continue
-        if by_rows:
-            _gemm_any(a[:, i0:i1] if trans_a else a[i0:i1], trans_a, b, trans_b, c[i0:i1], beta)
-        else:
-            _gemm_any(a, trans_a, b[i0:i1] if trans_b else b[:, i0:i1], trans_b, c[:, i0:i1], beta)
+    if threads == 1:  # no parallel region (as kernels_nnet._split)
+        for t in range(blocks):
+            _gemm_block(a, trans_a, b, trans_b, c, beta, by_rows, t * step, min(side, (t + 1) * step))
+    else:
+        for t in prange(blocks):
+            _gemm_block(a, trans_a, b, trans_b, c, beta, by_rows, t * step, min(side, (t + 1) * step))
