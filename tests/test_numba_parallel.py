@@ -1,7 +1,7 @@
 """The library kernels that Numba's threads share (numba_cpu: GEMM by
 blocks, convolutions by runs of samples, pooling by maps, Philox fills by
-blocks of words): right against NumPy and the reference backend, and the
-same numbers, bit for bit, for every thread count."""
+blocks of words): right against NumPy and the reference backend, and,
+GEMM excepted, the same numbers, bit for bit, for every thread count."""
 import numpy as np
 import pytest
 
@@ -32,8 +32,8 @@ def test_gemm_by_blocks_matches_numpy(dtype, trans_a, trans_b, m, n):
         rt.gemm_parallel(a, trans_a, b, trans_b, c, 1.0, threads)
         np.testing.assert_allclose(c, want, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-3)
         outs.append(c)
-    for c in outs[1:]:  # blocks of the output: the same numbers on any thread count (with this BLAS)
-        np.testing.assert_array_equal(c, outs[0])
+    for c in outs[1:]:  # blocks follow the thread count: BLAS may round their edges differently
+        np.testing.assert_allclose(c, outs[0], rtol=1e-5 if dtype == "float32" else 1e-12, atol=1e-5)
 
 
 @pytest.mark.parametrize("pad,stride", [((0, 0), (1, 1)), ((1, 2), (2, 1))])
