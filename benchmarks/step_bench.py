@@ -16,8 +16,8 @@ thread counts when they load; compile times need fresh processes):
   with the package come from Numba's cache if they were ever compiled
   there), with every cache empty (``cold_all``: NUMBA_CACHE_DIR too), and
   from a warm cache (``cached``: includes Numba's one-time start-up in the
-  process, about 0.3-0.5 s; ``cached_after_warmup``: after another cached
-  function was loaded first).
+  process, about 0.2-0.3 s; ``cached_after_warmup``: after another cached
+  function was loaded first; both the median of five processes).
 """
 import argparse
 import json
@@ -104,6 +104,13 @@ def spawn(script, extra, env):
 THREAD_SETTINGS = {"1": (1, 1), "2": (1, 2), "2blas": (2, 1)}  # name: (BLAS threads, Numba threads)
 
 
+def median_run(run, times=5):
+    """``run()`` (a compile-time report) ``times`` times: the median's report
+    with every sample's seconds."""
+    reports = sorted((run() for _ in range(times)), key=lambda r: r["seconds"])
+    return dict(reports[len(reports) // 2], samples=[r["seconds"] for r in reports])
+
+
 def thread_env(setting, **extra):
     blas, numba_threads = THREAD_SETTINGS[setting]
     env = dict(os.environ, OPENBLAS_NUM_THREADS=str(blas), MKL_NUM_THREADS=str(blas),
@@ -117,8 +124,8 @@ def parent(bench, script, args):
     with tempfile.TemporaryDirectory() as graphs, tempfile.TemporaryDirectory() as numba_all:
         one = thread_env("1", SYMGRAPH_CACHE_DIR=graphs)
         compile_ = {"cold": spawn(script, ["--child", "compile"], one)}
-        compile_["cached"] = spawn(script, ["--child", "compile"], one)
-        compile_["cached_after_warmup"] = spawn(script, ["--child", "compile", "--warm-first"], one)
+        compile_["cached"] = median_run(lambda: spawn(script, ["--child", "compile"], one))
+        compile_["cached_after_warmup"] = median_run(lambda: spawn(script, ["--child", "compile", "--warm-first"], one))
         with tempfile.TemporaryDirectory() as graphs2:
             compile_["cold_all"] = spawn(script, ["--child", "compile"],
                                          thread_env("1", SYMGRAPH_CACHE_DIR=graphs2, NUMBA_CACHE_DIR=numba_all))
