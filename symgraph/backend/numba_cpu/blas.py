@@ -1,6 +1,8 @@
 """Matrix products (Dot, and the optimizer's Gemm with transpose flags and
-a bias): ``np.dot`` inside the driver for float32/float64 (Numba calls
-BLAS, the one SciPy ships), written-out loops for other dtypes."""
+a bias): the library kernel ``rt.gemm_parallel`` for float32/float64
+matrices (BLAS, the one SciPy ships, on one block of the output per
+thread), ``np.dot`` inside the driver for vectors and mixed dtypes,
+written-out loops for other dtypes."""
 import numpy as np
 
 from ...tensor.blas import Dot

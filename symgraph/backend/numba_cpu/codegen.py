@@ -12,6 +12,7 @@ import itertools
 from contextlib import contextmanager
 
 import numpy as np
+from numba import from_dtype, types
 
 from ...graph.basic import Constant
 from .registry import kernel_for
@@ -32,7 +33,8 @@ from symgraph.backend.numba_cpu.pipeline import GeneratedCodeCompiler
 """
 
 KERNELS_TYPE = "types.Array(types.int64, 1, 'C')"  # the driver's last argument: the kernels' addresses
-_SCALAR_TYPES = {"int64": "np.int64", "bool": "np.bool_", "float64": "np.float64"}
+# scalar kernel arguments: kind -> (NumPy constructor in generated code, Numba type's name)
+_SCALARS = {"int64": ("np.int64", "int64"), "bool": ("np.bool_", "boolean"), "float64": ("np.float64", "float64")}
 
 JIT_OPTIONS = "cache=True, error_model='numpy', pipeline_class=GeneratedCodeCompiler"
 
@@ -150,8 +152,9 @@ class NodeWriter:
                 argtypes.append(_array_type(dtype, ndim))
             else:
                 expr, kind = arg
-                exprs.append(f"{_SCALAR_TYPES[kind]}({expr})")
-                argtypes.append(_numba_type(kind))
+                constructor, numba_name = _SCALARS[kind]
+                exprs.append(f"{constructor}({expr})")
+                argtypes.append(getattr(types, numba_name))
         slot, key = self.module.kernel_slot(kernel, tuple(argtypes))
         return f"call_kernel(kernels[{slot}], {kernel}, {key}, ({''.join(e + ', ' for e in exprs)}))"
 
@@ -368,18 +371,11 @@ def dtype_expr(dtype):
 
 
 def _array_type(dtype, ndim):
-    from numba import from_dtype, types
     return types.Array(from_dtype(np.dtype(dtype)), ndim, "C")
-
-
-def _numba_type(kind):
-    from numba import types
-    return {"int64": types.int64, "bool": types.boolean, "float64": types.float64}[kind]
 
 
 def _type_source(t):
     """Source text that rebuilds the Numba type ``t`` (a C array or a scalar)."""
-    from numba import types
     if isinstance(t, types.Array):
         dtype = "bool_" if t.dtype == types.boolean else str(t.dtype)
         return f"types.Array(types.{dtype}, {t.ndim}, 'C')"
