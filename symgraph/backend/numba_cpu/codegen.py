@@ -15,6 +15,7 @@ import numpy as np
 from numba import from_dtype, types
 
 from ...graph.basic import Constant
+from .calls import signature_key
 from .registry import kernel_for
 from .scalar import literal, np_type
 
@@ -247,7 +248,6 @@ class ModuleSource:
     def kernel_slot(self, kernel, argtypes):
         """The position of (``kernel``, ``argtypes``) in the module's
         ``KERNELS`` table and the checksum its calls quote."""
-        from .calls import signature_key
         slot = self.kernels.setdefault((kernel, argtypes), len(self.kernels))
         return slot, signature_key(argtypes)
 

@@ -303,7 +303,7 @@ def _sum_first(parts):
 
 
 @numba.njit(cache=True)
-def _split(n, threads):
+def split_work(n, threads):
     """(tasks, samples per task) for ``n`` samples on ``threads`` threads.
     One task runs outside any parallel region: ``threads=1`` never starts
     Numba's thread pool (which a forked process must not use)."""
@@ -342,8 +342,8 @@ def conv2d_forward(x, w, ph, pw, sh, sw, flip, threads=1):
     patches = _use_patches(c_, kw, ow)
     wk = _kernel_matrix(w, flip, patches, proto)
     out = np.empty((n_, k_, oh * ow), proto.dtype)
-    tasks, per_task = _split(n_, threads)
-    if tasks == 1:  # no parallel region at all (see _split)
+    tasks, per_task = split_work(n_, threads)
+    if tasks == 1:  # no parallel region at all (see split_work)
         _forward_run(x, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, out, 0, n_)
     else:
         for t in prange(tasks):
@@ -390,7 +390,7 @@ def conv2d_grad_weights(x, gy, kh, kw, ph, pw, sh, sw, flip, threads=1):
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
     # A fixed number of partial sums, whatever the thread count: the same
     # numbers on any number of threads.
-    runs, per_run = _split(n_, GRAD_WEIGHTS_RUNS)
+    runs, per_run = split_work(n_, GRAD_WEIGHTS_RUNS)
     accs = _zeros((runs, k_, c_ * kh * kw), proto)
     if min(threads, runs) == 1:
         for r in range(runs):
@@ -435,7 +435,7 @@ def conv2d_grad_input(gy, w, xh, xw, ph, pw, sh, sw, flip, threads=1):
     wk = _kernel_matrix(w, flip, patches, proto)
     g = _as_contig(gy, proto).reshape((n_, k_, oh * ow))
     gx = np.empty((n_, c_, xh, xw), proto.dtype)
-    tasks, per_task = _split(n_, threads)
+    tasks, per_task = split_work(n_, threads)
     if tasks == 1:
         _grad_input_run(g, wk, ph, pw, kh, kw, sh, sw, oh, ow, patches, gx, 0, n_)
     else:
@@ -568,7 +568,7 @@ def pool2d_forward(x, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, thread
     cols = _pool_regions(ow, w, wsw, sw, pw)
     y = np.empty((n_, c_, oh, ow), x.dtype)
     pairs = wsw == 2 and sw == 2 and pw == 0  # the usual 2x2 pooling
-    tasks, per_task = _split(n_ * c_, threads)
+    tasks, per_task = split_work(n_ * c_, threads)
     if tasks == 1:
         _pool_run(x, rows, cols, pairs, mode_code, y, 0, n_ * c_)
     else:
@@ -677,7 +677,7 @@ def pool2d_grad(x, y, gy, wsh, wsw, sh, sw, ph, pw, ignore_border, mode_code, th
     owner, covered = _window_cover(rows, cols, h, w)
     # The usual 2x2 pooling: window j covers columns 2j and 2j+1.
     zp = 2 * min(ow, w // 2) if (wsw == 2 and sw == 2 and pw == 0) else 0
-    tasks, per_task = _split(n_ * c_, threads)
+    tasks, per_task = split_work(n_ * c_, threads)
     if tasks == 1:
         _pool_grad_run(x, y, gy, rows, cols, owner, covered, zp, mode_code, gx, 0, n_ * c_)
     else:

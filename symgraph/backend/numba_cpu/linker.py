@@ -24,7 +24,7 @@ from .codegen import ModuleSource
 from .runtime import KernelCheckError
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
-_RUNTIME_FILES = [os.path.join(_HERE, f) for f in ("kernels_nnet.py", "runtime.py", "calls.py")] + [
+_RUNTIME_FILES = [os.path.join(_HERE, f) for f in ("kernels_nnet.py", "runtime.py", "calls.py", "pipeline.py")] + [
     os.path.join(os.path.dirname(os.path.dirname(_HERE)), "tensor", "philox.py")]
 
 

@@ -9,9 +9,10 @@ from numba.extending import overload, register_jitable
 from numba.np.linalg import _BLAS
 
 from ...tensor import philox
-from .kernels_nnet import PRANGE_ONLY
+from .kernels_nnet import PRANGE_ONLY, split_work
 
 _MASK = 0xFFFFFFFF
+FILL_TASK_BLOCKS = 1024  # blocks (or pairs) of draws a thread fills at least
 
 
 class KernelCheckError(Exception):
@@ -35,23 +36,15 @@ def _words(key, counter0, b):
 
 
 @register_jitable
-def _word(key, counter0, i):
-    x0, x1, x2, x3 = _words(key, counter0, i // 4)
-    j = i % 4
-    if j == 0:
-        return x0
-    if j == 1:
-        return x1
-    if j == 2:
-        return x2
-    return x3
+def _pick(x0, x1, x2, x3, m):
+    """Word ``m`` of a block of four."""
+    return x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
 
 
 @register_jitable
-def _blocks_of(task, tasks, blocks):
-    """The range of blocks that task ``task`` of ``tasks`` fills."""
-    step = (blocks + tasks - 1) // tasks
-    return task * step, min(blocks, (task + 1) * step)
+def _word(key, counter0, i):
+    x0, x1, x2, x3 = _words(key, counter0, i // 4)
+    return _pick(x0, x1, x2, x3, i % 4)
 
 
 @njit(cache=True)
@@ -63,7 +56,7 @@ def _uniform_run(key, counter0, low, high, out, b0, b1):
             j = 4 * b + m
             if j >= n:
                 break
-            w = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            w = _pick(x0, x1, x2, x3, m)
             lo = low[0] if low.size == 1 else low[j]
             hi = high[0] if high.size == 1 else high[j]
             out[j] = lo + (hi - lo) * philox.uniform01_scalar(w)
@@ -77,13 +70,12 @@ def uniform_fill(key, counter0, low, high, out, threads):
     (the same for all). Blocks of four words are split between ``threads``
     threads (the numbers do not depend on it). Returns the blocks used."""
     blocks = (out.size + 3) // 4
-    tasks = max(1, min(threads, blocks // 1024))
-    if tasks == 1:  # no parallel region (as kernels_nnet._split)
+    tasks, per_task = split_work(blocks, min(threads, blocks // FILL_TASK_BLOCKS))
+    if tasks == 1:
         _uniform_run(key, counter0, low, high, out, 0, blocks)
     else:
         for t in prange(tasks):
-            b0, b1 = _blocks_of(t, tasks, blocks)
-            _uniform_run(key, counter0, low, high, out, b0, b1)
+            _uniform_run(key, counter0, low, high, out, t * per_task, min(blocks, (t + 1) * per_task))
     return blocks
 
 
@@ -104,13 +96,12 @@ def normal_fill(key, counter0, avg, std, out, threads):
     """Box-Muller draws as ``philox.normal``, pairs split between
     ``threads`` threads; returns the blocks used."""
     pairs = (out.size + 1) // 2
-    tasks = max(1, min(threads, pairs // 1024))
+    tasks, per_task = split_work(pairs, min(threads, pairs // FILL_TASK_BLOCKS))
     if tasks == 1:
         _normal_run(key, counter0, avg, std, out, 0, pairs)
     else:
         for t in prange(tasks):
-            j0, j1 = _blocks_of(t, tasks, pairs)
-            _normal_run(key, counter0, avg, std, out, j0, j1)
+            _normal_run(key, counter0, avg, std, out, t * per_task, min(pairs, (t + 1) * per_task))
     return (2 * pairs + 3) // 4
 
 
@@ -123,7 +114,7 @@ def _binomial_run(key, counter0, trials, p, out, b0, b1):
             w = 4 * b + m
             if w >= total:
                 break
-            x = x0 if m == 0 else x1 if m == 1 else x2 if m == 2 else x3
+            x = _pick(x0, x1, x2, x3, m)
             if philox.uniform01_scalar(x) < (p[0] if p.size == 1 else p[w // trials]):
                 out[w // trials] += 1
 
@@ -136,13 +127,12 @@ def binomial_fill(key, counter0, trials, p, out, threads):
     blocks = (out.size * trials + 3) // 4
     for j in range(out.size):
         out[j] = 0
-    tasks = max(1, min(threads, blocks // 1024)) if trials == 1 else 1
+    tasks, per_task = split_work(blocks, min(threads, blocks // FILL_TASK_BLOCKS) if trials == 1 else 1)
     if tasks == 1:
         _binomial_run(key, counter0, trials, p, out, 0, blocks)
     else:
         for t in prange(tasks):
-            b0, b1 = _blocks_of(t, tasks, blocks)
-            _binomial_run(key, counter0, trials, p, out, b0, b1)
+            _binomial_run(key, counter0, trials, p, out, t * per_task, min(blocks, (t + 1) * per_task))
     return blocks
 
 
@@ -301,7 +291,7 @@ def gemm_parallel(a, trans_a, b, trans_b, c, beta, threads):
     by_rows = m > n
     side = m if by_rows else n
     blocks = min(threads, side // GEMM_BLOCK) if 2 * m * n * k >= PARALLEL_GEMM_FLOPS else 1
-    if blocks <= 1:  # one BLAS call, no parallel region (as kernels_nnet._split)
+    if blocks <= 1:  # one BLAS call, no parallel region (as kernels_nnet.split_work)
         _gemm_any(a, trans_a, b, trans_b, c, beta)
         return
     step = (side + blocks - 1) // blocks
